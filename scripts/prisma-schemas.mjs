@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// One Prisma schema holds one provider, so PostgreSQL gets its own file,
+// derived from the SQLite one: the models are written once, in
+// prisma/sqlite/schema.prisma.
+//
+//   node scripts/prisma-schemas.mjs          writes prisma/postgresql/schema.prisma
+//   node scripts/prisma-schemas.mjs --check  exits 1 when that file is stale
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const source = join(root, "prisma/sqlite/schema.prisma");
+const target = join(root, "prisma/postgresql/schema.prisma");
+
+export function derivePostgresSchema(sqlite) {
+  const out = sqlite
+    .replace(/^\/\/ The models' single source\.[\s\S]*?\n\n/m, "")
+    .replace(/output(\s*)= "\.\.\/\.\.\/src\/generated\/sqlite"/, 'output$1= "../../src/generated/postgresql"')
+    .replace(/datasource db \{[\s\S]*?\n\}/, 'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://localhost/unused"\n}');
+  if (out === sqlite || !out.includes('provider = "postgresql"') || !out.includes("src/generated/postgresql")) {
+    throw new Error("prisma/sqlite/schema.prisma no longer has the generator/datasource blocks this script rewrites");
+  }
+  return "// GENERATED from prisma/sqlite/schema.prisma by scripts/prisma-schemas.mjs: edit that file.\n\n" + out;
+}
+
+const wanted = derivePostgresSchema(readFileSync(source, "utf8"));
+if (process.argv.includes("--check")) {
+  let current = "";
+  try {
+    current = readFileSync(target, "utf8");
+  } catch {}
+  if (current !== wanted) {
+    console.error("prisma/postgresql/schema.prisma is stale: run `node scripts/prisma-schemas.mjs` and add a migration");
+    process.exit(1);
+  }
+} else {
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, wanted);
+}

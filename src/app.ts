@@ -1,0 +1,34 @@
+import { AuthService } from "./auth/auth.service";
+import { LoginThrottle } from "./auth/login-throttle";
+import { TokenService } from "./auth/token.service";
+import type { Config } from "./config/config";
+import { connect, type DatabaseHandle } from "./db/prisma";
+import type { Services } from "./graphql/context";
+import { memoryLimiters, type LimiterFactory } from "./limits/rate-limiter";
+import { StudentService } from "./students/student.service";
+import { UserService } from "./users/user.service";
+
+// The composition root: one database handle and one instance of each service
+// per process, shared by the GraphQL layer and the manage command.
+
+export interface App {
+  config: Config;
+  db: DatabaseHandle;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export function createApp(config: Config, opts: { limiters?: LimiterFactory } = {}): App {
+  const db = connect(config.DATABASE_URL);
+  const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
+  const users = new UserService(db, tokens);
+  const throttle = new LoginThrottle(opts.limiters ?? memoryLimiters, config.LOGIN_RATE);
+  const auth = new AuthService(db, tokens, users, throttle, { allowRegistration: config.ALLOW_REGISTRATION });
+  const students = new StudentService(db);
+  return {
+    config,
+    db,
+    services: { auth, tokens, users, students },
+    close: () => db.prisma.$disconnect(),
+  };
+}

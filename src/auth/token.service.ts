@@ -1,0 +1,137 @@
+import type { DatabaseHandle } from "../db/prisma";
+import { ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
+import { parseId } from "../shared/validation";
+import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
+
+// Keys end to end: issuing, looking up, listing, revoking. The key itself
+// exists only in the value returned by issue(); the database holds its digest.
+
+/** lastUsedAt is written at most this often per key, not on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface AuthUser {
+  id: number;
+  username: string;
+  email: string;
+  isStaff: boolean;
+  isActive: boolean;
+  dateJoined: Date;
+  lastLogin: Date | null;
+}
+
+export interface Authenticated {
+  user: AuthUser;
+  tokenId: number;
+}
+
+/** A new key and the row that records it. */
+export interface KeyMaterial {
+  key: string;
+  row: { digest: string; prefix: string; name: string; expiresAt: Date | null };
+}
+
+export interface TokenServiceOptions {
+  /** TOKEN_TTL in seconds; undefined: keys never expire, as in DRF. */
+  ttlSeconds?: number;
+  now?: () => Date;
+}
+
+export class TokenService {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: DatabaseHandle,
+    private readonly options: TokenServiceOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** A fresh key and the row to store; for callers that write it with other rows. */
+  material(name: string): KeyMaterial {
+    const key = generateKey();
+    const ttl = this.options.ttlSeconds;
+    const expiresAt = ttl === undefined ? null : new Date(this.now().getTime() + ttl * 1000);
+    return { key, row: { digest: digestKey(key), prefix: keyPrefix(key), name, expiresAt } };
+  }
+
+  async issue(userId: number, name: string, opts: { revokeOthers?: boolean } = {}) {
+    const { key, row } = this.material(name);
+    const create = this.db.prisma.token.create({ data: { ...row, userId } });
+    if (opts.revokeOthers) {
+      await this.db.prisma.$transaction([this.db.prisma.token.deleteMany({ where: { userId } }), create]);
+    } else {
+      await create;
+    }
+    return { token: key, expiresAt: row.expiresAt };
+  }
+
+  /**
+   * DRF's authenticate_credentials: the user behind a key, or a 401 with
+   * DRF's message. One indexed query fetches the token with its user.
+   *
+   * The lookup is by digest, so its timing can only tell an attacker about a
+   * SHA-256 output, which they cannot steer towards a valid key.
+   */
+  async authenticate(key: string): Promise<Authenticated> {
+    if (!KEY_PATTERN.test(key)) throw new UnauthenticatedError(MESSAGES.invalidToken);
+    const token = await this.db.prisma.token.findUnique({
+      where: { digest: digestKey(key) },
+      select: { id: true, expiresAt: true, lastUsedAt: true, user: { omit: { password: true } } },
+    });
+    if (!token) throw new UnauthenticatedError(MESSAGES.invalidToken);
+    const now = this.now();
+    if (token.expiresAt && token.expiresAt <= now) throw new UnauthenticatedError(MESSAGES.expired);
+    if (!token.user.isActive) throw new UnauthenticatedError(MESSAGES.inactive);
+    if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      // Bookkeeping only: the request does not wait for it, and a revoked
+      // token (deleted meanwhile) just matches no row.
+      this.db.prisma.token
+        .updateMany({ where: { id: token.id }, data: { lastUsedAt: now } })
+        .catch(() => undefined);
+    }
+    return { user: token.user, tokenId: token.id };
+  }
+
+  list(userId: number) {
+    return this.db.prisma.token.findMany({
+      where: { userId },
+      orderBy: { id: "asc" },
+      select: { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+    });
+  }
+
+  /** Staff view of one user's tokens; NOT_FOUND when the user does not exist. */
+  async listForUser(userId: string) {
+    const id = parseId(userId);
+    const user = id === null ? null : await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } });
+    if (!user) throw new NotFoundError();
+    return this.list(user.id);
+  }
+
+  /**
+   * Revokes one token. Owners revoke their own; staff anyone's. Someone
+   * else's token looks exactly like a missing one to a non-staff user.
+   */
+  async revoke(actor: AuthUser, tokenId: string): Promise<true> {
+    const id = parseId(tokenId);
+    if (id === null) throw new NotFoundError();
+    const where = actor.isStaff ? { id } : { id, userId: actor.id };
+    const { count } = await this.db.prisma.token.deleteMany({ where });
+    if (count === 0) throw new NotFoundError();
+    return true;
+  }
+
+  async revokeAll(userId: number): Promise<number> {
+    const { count } = await this.db.prisma.token.deleteMany({ where: { userId } });
+    return count;
+  }
+
+  /** Staff only: a new key for any user, as the admin panel makes one. */
+  async issueFor(actor: AuthUser, userId: string, name: string | null | undefined) {
+    if (!actor.isStaff) throw new ForbiddenError();
+    const id = parseId(userId);
+    const user = id === null ? null : await this.db.prisma.user.findUnique({ where: { id }, omit: { password: true } });
+    if (!user) throw new NotFoundError();
+    return { ...(await this.issue(user.id, name?.trim() || "admin")), user };
+  }
+}

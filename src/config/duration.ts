@@ -1,0 +1,33 @@
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** Largest duration accepted: ten years keeps every expiry a valid Date. */
+const MAX_SECONDS = 10 * 365 * 86400;
+
+/**
+ * Parses TOKEN_TTL-style durations: a positive whole number followed by one
+ * unit, `s`, `m`, `h` or `d` (`90s`, `30m`, `12h`, `30d`). Returns seconds.
+ */
+export function parseDuration(text: string): number {
+  const match = /^([1-9][0-9]{0,9})([smhd])$/.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration like 90s, 30m, 12h or 30d`);
+  const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+  if (seconds > MAX_SECONDS) throw new Error(`"${text}" is longer than ten years`);
+  return seconds;
+}
+
+const RATE_PERIOD_SECONDS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600, d: 86400, day: 86400 };
+
+export interface Rate {
+  /** Requests allowed per period. */
+  points: number;
+  /** The period, in seconds. */
+  duration: number;
+}
+
+/** Parses DRF-style rates: `5/min`, `100/hour`, `1000/day`, `10/s`. */
+export function parseRate(text: string): Rate {
+  const match = /^([1-9][0-9]{0,6})\/([a-z]+)$/.exec(text.trim());
+  const duration = match ? RATE_PERIOD_SECONDS[match[2]!] : undefined;
+  if (!match || duration === undefined) throw new Error(`"${text}" is not a rate like 5/min, 100/hour or 1000/day`);
+  return { points: Number(match[1]), duration };
+}

@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+
+// Failures before GraphQL runs (bad JSON, wrong content type, a body over the
+// limit) answered in GraphQL's error shape, with Fastify's 4xx status and
+// nothing of the stack.
+
+function codeFor(status: number): string {
+  if (status === 413) return "PAYLOAD_TOO_LARGE";
+  if (status === 415) return "UNSUPPORTED_MEDIA_TYPE";
+  if (status === 404) return "NOT_FOUND";
+  return status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR";
+}
+
+const MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: "The request body is not valid JSON.",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "The request body is empty; send a JSON object with a query.",
+  FST_ERR_CTP_BODY_TOO_LARGE: "The request body is too large.",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Unsupported content type: send application/json.",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "The Content-Length header does not match the body.",
+};
+
+export function registerErrorHandler(fastify: FastifyInstance): void {
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, "unhandled error");
+    const message = status >= 500 ? "Internal server error." : (MESSAGES[error.code] ?? error.message);
+    void reply.code(status).send({ errors: [{ message, extensions: { code: codeFor(status) } }] });
+  });
+  fastify.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      errors: [{ message: `No route for ${request.method} ${request.url.split("?")[0]}.`, extensions: { code: "NOT_FOUND" } }],
+    });
+  });
+}

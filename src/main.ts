@@ -1,0 +1,51 @@
+import "reflect-metadata";
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config/config";
+import { migrate } from "./db/migrate";
+import { createServer } from "./http/server";
+import { createLogger } from "./logger";
+
+// `npm start`: validate the settings, migrate, serve, and stop cleanly.
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`Cannot start: ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  await migrate(config.DATABASE_URL);
+  const app = createApp(config);
+  const { fastify } = await createServer(app, logger);
+  const address = await fastify.listen({ host: config.HOST, port: config.PORT });
+
+  const where = config.DATABASE_URL.provider === "sqlite" ? `SQLite at ${config.DATABASE_URL.file}` : "PostgreSQL";
+  console.log(`Serving GraphQL at ${address}/graphql (database: ${where})`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining");
+    const timer = setTimeout(() => {
+      logger.error("shutdown timed out");
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT * 1000);
+    timer.unref();
+    await fastify.close();
+    await app.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((e: unknown) => {
+  console.error(`Cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,189 @@
+import "reflect-metadata";
+import { Command, CommanderError, Option } from "commander";
+import { GraphQLError } from "graphql";
+import { userInfo } from "node:os";
+import { createApp, type App } from "../app";
+import { loadConfig } from "../config/config";
+import { migrate } from "../db/migrate";
+import { BadInputError } from "../shared/errors";
+import { passwordProblems } from "../users/password-rules";
+import { Prompter } from "./prompt";
+
+// DRF's manage.py for this API: `npm run manage -- <command>`. Every failure
+// is one line on stderr and exit status 1, with nothing changed.
+
+class CommandError extends Error {}
+
+async function withApp<T>(run: (app: App) => Promise<T>): Promise<T> {
+  const app = createApp(loadConfig());
+  try {
+    return await run(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function requireUser(app: App, username: string, message = `User ${username} does not exist`) {
+  const user = await app.services.users.findByUsername(username);
+  if (!user) throw new CommandError(message);
+  return user;
+}
+
+/** Asks for a password twice until both match and the rules pass (Django's loop). */
+async function askPassword(prompter: Prompter, user: { username?: string; email?: string }, attempts = 3): Promise<string> {
+  for (let i = 0; i < attempts; i++) {
+    const password = await prompter.ask("Password: ", { hidden: true });
+    const again = await prompter.ask("Password (again): ", { hidden: true });
+    if (password !== again) {
+      console.error("Error: Your passwords didn't match.");
+      continue;
+    }
+    if (password.trim() === "") {
+      console.error("Error: Blank passwords aren't allowed.");
+      continue;
+    }
+    const problems = passwordProblems(password, user);
+    if (problems.length > 0) {
+      console.error(`Error: ${problems.join(" ")}`);
+      continue;
+    }
+    return password;
+  }
+  throw new CommandError(`Aborting after ${attempts} attempts`);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof BadInputError) {
+    return Object.entries(error.fields)
+      .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+      .join("; ");
+  }
+  if (error instanceof GraphQLError || error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("manage")
+    .description("Management commands for the token-authenticated GraphQL API (like Django's manage.py)")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("migrate")
+    .description("apply pending database migrations")
+    .action(async () => {
+      const { DATABASE_URL } = loadConfig();
+      const output = await migrate(DATABASE_URL);
+      const applied = /No pending migrations/.test(output) ? "No migrations to apply." : "Migrations applied.";
+      console.log(applied);
+    });
+
+  program
+    .command("createsuperuser")
+    .description("create a staff user, with a key (prompts unless --no-input)")
+    .option("--username <username>", "login name (or SUPERUSER_USERNAME)")
+    .option("--email <email>", "email address (or SUPERUSER_EMAIL)")
+    .option("--no-input", "ask nothing: the password comes from SUPERUSER_PASSWORD")
+    .action(async (opts: { username?: string; email?: string; input: boolean }) => {
+      await withApp(async (app) => {
+        let username = opts.username ?? process.env.SUPERUSER_USERNAME;
+        let email = opts.email ?? process.env.SUPERUSER_EMAIL ?? "";
+        let password: string;
+        if (!opts.input) {
+          if (!username) throw new CommandError("--username (or SUPERUSER_USERNAME) is required with --no-input");
+          password = process.env.SUPERUSER_PASSWORD ?? "";
+          if (!password) throw new CommandError("SUPERUSER_PASSWORD must be set with --no-input");
+        } else {
+          const prompter = new Prompter();
+          try {
+            const fallback = safeLoginName();
+            while (!username) {
+              const hint = fallback ? ` (leave blank to use '${fallback}')` : "";
+              const answer = (await prompter.ask(`Username${hint}: `)).trim() || fallback;
+              if (!answer) console.error("Error: This field cannot be blank.");
+              else if (await app.services.users.findByUsername(answer)) console.error("Error: That username is already taken.");
+              else username = answer;
+            }
+            if (opts.email === undefined) email = (await prompter.ask("Email address: ")).trim();
+            password = await askPassword(prompter, { username, email });
+          } finally {
+            prompter.close();
+          }
+        }
+        const { token } = await app.services.users.create(
+          { username, email, password, isStaff: true },
+          { allowStaff: true, tokenName: "cli" },
+        );
+        console.log("Superuser created successfully.");
+        console.log(`Generated token ${token} for user ${username}`);
+      });
+    });
+
+  program
+    .command("create-token")
+    .alias("drf_create_token")
+    .description("issue a key for a user and print it (DRF's drf_create_token)")
+    .argument("<username>")
+    .option("-r, --reset", "revoke the user's other keys first")
+    .addOption(new Option("--name <name>", "a label for the key").default("cli"))
+    .action(async (username: string, opts: { reset?: boolean; name: string }) => {
+      await withApp(async (app) => {
+        const user = await requireUser(app, username, `Cannot create the Token: user ${username} does not exist`);
+        const { token } = await app.services.tokens.issue(user.id, opts.name, { revokeOthers: opts.reset });
+        console.log(`Generated token ${token} for user ${username}`);
+      });
+    });
+
+  program
+    .command("revoke-tokens")
+    .description("revoke every key of a user")
+    .argument("<username>")
+    .action(async (username: string) => {
+      await withApp(async (app) => {
+        const user = await requireUser(app, username);
+        const count = await app.services.tokens.revokeAll(user.id);
+        console.log(`Revoked ${count} token${count === 1 ? "" : "s"} for user ${username}`);
+      });
+    });
+
+  program
+    .command("changepassword")
+    .description("set a user's password (prompted twice) and revoke their keys")
+    .argument("<username>")
+    .action(async (username: string) => {
+      await withApp(async (app) => {
+        const user = await requireUser(app, username);
+        const prompter = new Prompter();
+        try {
+          console.log(`Changing password for user '${username}'`);
+          const password = await askPassword(prompter, user);
+          await app.services.users.setPassword(user.id, password);
+        } finally {
+          prompter.close();
+        }
+        console.log(`Password changed successfully for user '${username}'; their keys were revoked.`);
+      });
+    });
+
+  return program;
+}
+
+function safeLoginName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "";
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    console.error(`Error: ${describe(e)}`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void main(process.argv);

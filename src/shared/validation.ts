@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { BadInputError, type FieldErrors } from "./errors";
+
+// Input rules are zod schemas written with DRF's messages; a failure becomes
+// one BAD_USER_INPUT error whose `fields` lists every problem at once.
+
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? issue.path.join(".") : "non_field_errors";
+    (fields[key] ??= []).push(issue.message);
+  }
+  return fields;
+}
+
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new BadInputError(fieldErrors(result.error));
+  return result.data;
+}
+
+/** DRF's CharField: trimmed, not blank, at most `max` characters. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, "This field may not be blank.")
+    .refine((s) => [...s].length <= max, `Ensure this field has no more than ${max} characters.`);
+
+/** Page arguments shared by the list queries. */
+export const page = {
+  limit: z.number().int().min(1, "Ensure this value is between 1 and 100.").max(100, "Ensure this value is between 1 and 100."),
+  offset: z.number().int().min(0, "Ensure this value is greater than or equal to 0."),
+  search: z
+    .string()
+    .trim()
+    .max(200, "Ensure this field has no more than 200 characters.")
+    .nullish()
+    .transform((s) => (s ? s : undefined)),
+};
+
+/** GraphQL IDs are strings; ours are positive integers. Anything else matches nothing. */
+export function parseId(id: string): number | null {
+  if (!/^[1-9][0-9]{0,9}$/.test(id)) return null;
+  const n = Number(id);
+  return n <= 2_147_483_647 ? n : null;
+}
+
+export type Nullable<T> = { [K in keyof T]?: T[K] | null };
+
+/**
+ * A PATCH input's fields that were given. GraphQL lets a client send an
+ * explicit null for an optional field; as in DRF, that is an error, not a
+ * way to skip the field.
+ */
+export function patchFields<T extends object>(input: Nullable<T>): Partial<T> {
+  const fields: FieldErrors = {};
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === null) fields[key] = ["This field may not be null."];
+    else if (value !== undefined) given[key] = value;
+  }
+  if (Object.keys(fields).length > 0) throw new BadInputError(fields);
+  return given as Partial<T>;
+}

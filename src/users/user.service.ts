@@ -1,0 +1,186 @@
+import { z } from "zod";
+import type { TokenService } from "../auth/token.service";
+import type { DatabaseHandle } from "../db/prisma";
+import { BadInputError, NotFoundError } from "../shared/errors";
+import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
+import { containsAny } from "../shared/search";
+import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
+import { hashPassword } from "./password-hasher";
+import { passwordProblems } from "./password-rules";
+
+// Users, with Django's rules for usernames, emails and passwords. Creating a
+// user always issues its first key in the same write: this is the one code
+// path that register, createUser and `manage createsuperuser` share, as DRF's
+// post_save signal gives every new user a token.
+
+const USERNAME_TAKEN = "A user with that username already exists.";
+
+export const usernameField = z
+  .string()
+  .transform((s) => s.normalize("NFKC"))
+  .pipe(
+    z
+      .string()
+      .min(1, "This field may not be blank.")
+      .refine((s) => [...s].length <= 150, "Ensure this field has no more than 150 characters.")
+      .refine(
+        (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
+        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+      ),
+  );
+
+const emailField = z
+  .string()
+  .trim()
+  .max(254, "Ensure this field has no more than 254 characters.")
+  .refine((s) => s === "" || z.email().safeParse(s).success, "Enter a valid email address.")
+  // Django lower-cases the domain part only.
+  .transform((s) => (s.includes("@") ? s.replace(/@[^@]*$/, (d) => d.toLowerCase()) : s));
+
+const passwordField = z
+  .string()
+  .min(1, "This field may not be blank.")
+  .max(4096, "Ensure this field has no more than 4096 characters.");
+
+const newUser = z.object({ username: usernameField, email: emailField, password: passwordField, isStaff: z.boolean() });
+const profile = z.object({ username: usernameField, email: emailField });
+const patch = z.object({
+  username: usernameField.optional(),
+  email: emailField.optional(),
+  password: passwordField.optional(),
+  isStaff: z.boolean().optional(),
+  isActive: z.boolean().optional(),
+});
+const listArgs = z.object(page);
+
+const PUBLIC = { password: true } as const;
+
+/** Throws BAD_USER_INPUT on `field` when the password breaks a rule. */
+export function checkPassword(password: string, user: { username?: string; email?: string }, field = "password") {
+  const problems = passwordProblems(password, user);
+  if (problems.length > 0) throw new BadInputError({ [field]: problems });
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  password: string;
+  isStaff?: boolean | null;
+}
+
+export class UserService {
+  constructor(
+    private readonly db: DatabaseHandle,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /**
+   * Creates a user with its first key. `allowStaff` is false for self-service
+   * sign-up, where isStaff is ignored.
+   */
+  async create(input: NewUser, opts: { allowStaff: boolean; tokenName: string }) {
+    const data = validate(newUser, { ...input, isStaff: input.isStaff ?? false });
+    checkPassword(data.password, data);
+    const material = this.tokens.material(opts.tokenName);
+    const password = await hashPassword(data.password);
+    try {
+      const user = await this.db.prisma.user.create({
+        data: {
+          username: data.username,
+          email: data.email,
+          password,
+          isStaff: opts.allowStaff && data.isStaff,
+          tokens: { create: material.row },
+        },
+        omit: PUBLIC,
+      });
+      return { user, token: material.key, expiresAt: material.row.expiresAt };
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  async list(args: { limit?: number | null; offset?: number | null; search?: string | null }) {
+    const { limit, offset, search } = validate(listArgs, {
+      limit: args.limit ?? 20,
+      offset: args.offset ?? 0,
+      search: args.search,
+    });
+    const where = containsAny(this.db.provider, ["username", "email"], search);
+    const [count, results] = await Promise.all([
+      this.db.prisma.user.count({ where }),
+      this.db.prisma.user.findMany({ where, orderBy: { id: "asc" }, take: limit, skip: offset, omit: PUBLIC }),
+    ]);
+    return { count, results };
+  }
+
+  get(id: string) {
+    const key = parseId(id);
+    return key === null ? null : this.db.prisma.user.findUnique({ where: { id: key }, omit: PUBLIC });
+  }
+
+  findByUsername(username: string) {
+    return this.db.prisma.user.findUnique({ where: { username } });
+  }
+
+  /** PUT: username and email. */
+  update(id: string, input: unknown) {
+    return this.save(id, validate(profile, input));
+  }
+
+  /** PATCH. A new password is checked against the rules and ends every session of the user. */
+  async patch(id: string, input: Nullable<z.input<typeof patch>>) {
+    const data = validate(patch, patchFields(input));
+    if (data.password === undefined) return this.save(id, data);
+    const key = parseId(id);
+    const current = key === null ? null : await this.db.prisma.user.findUnique({ where: { id: key } });
+    if (!current) throw new NotFoundError();
+    checkPassword(data.password, { username: data.username ?? current.username, email: data.email ?? current.email });
+    const { password, ...rest } = data;
+    return this.save(id, { ...rest, password: await hashPassword(password) }, { revokeTokens: true });
+  }
+
+  /** Sets a password (rules already checked by the caller) and revokes every key. */
+  async setPassword(userId: number, password: string): Promise<void> {
+    const hashed = await hashPassword(password);
+    await this.db.prisma.$transaction([
+      this.db.prisma.user.update({ where: { id: userId }, data: { password: hashed } }),
+      this.db.prisma.token.deleteMany({ where: { userId } }),
+    ]);
+  }
+
+  async delete(id: string): Promise<true> {
+    const key = parseId(id);
+    if (key === null) throw new NotFoundError();
+    try {
+      // Tokens go with the user (ON DELETE CASCADE).
+      await this.db.prisma.user.delete({ where: { id: key } });
+      return true;
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  private async save(
+    id: string,
+    data: { username?: string; email?: string; password?: string; isStaff?: boolean; isActive?: boolean },
+    opts: { revokeTokens?: boolean } = {},
+  ) {
+    const key = parseId(id);
+    if (key === null) throw new NotFoundError();
+    try {
+      const update = this.db.prisma.user.update({ where: { id: key }, data, omit: PUBLIC });
+      if (!opts.revokeTokens) return await update;
+      const [user] = await this.db.prisma.$transaction([update, this.db.prisma.token.deleteMany({ where: { userId: key } })]);
+      return user;
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  private translate(error: unknown): unknown {
+    if (isUniqueViolation(error, "username")) return BadInputError.field("username", USERNAME_TAKEN);
+    if (isRecordMissing(error)) return new NotFoundError();
+    return error;
+  }
+}

@@ -1,0 +1,71 @@
+import "reflect-metadata";
+import type { AddressInfo } from "node:net";
+import { createApp, type App } from "../../src/app";
+import { loadConfig } from "../../src/config/config";
+import { createServer } from "../../src/http/server";
+import { createLogger } from "../../src/logger";
+import { freshSqliteUrl } from "./databases";
+
+// The real thing for tests: the app's own HTTP server on an ephemeral port,
+// over a fresh database of its own.
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: T | null;
+    errors?: { message: string; path?: string[]; extensions?: { code?: string; fields?: Record<string, string[]>; [k: string]: unknown } }[];
+  };
+}
+
+export interface TestServer {
+  url: string;
+  app: App;
+  /** POST /graphql with a JSON body. */
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  /** A user made directly through the service, with its first key. */
+  user(username: string, opts?: { password?: string; staff?: boolean }): Promise<{ id: number; token: string; password: string }>;
+  close(): Promise<void>;
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: freshSqliteUrl(), ...env });
+  const app = createApp(config);
+  const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL));
+  await fastify.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = fastify.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    app,
+    async gql(query, variables, headers = {}) {
+      const res = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse["body"] };
+    },
+    async user(username, opts = {}) {
+      const password = opts.password ?? PASSWORD;
+      const { user, token } = await app.services.users.create(
+        { username, email: `${username}@example.com`, password, isStaff: opts.staff ?? false },
+        { allowStaff: true, tokenName: "test" },
+      );
+      return { id: user.id, token, password };
+    },
+    async close() {
+      await fastify.close();
+      await app.close();
+    },
+  };
+}
+
+export const auth = (token: string) => ({ authorization: `Token ${token}` });
