@@ -51,7 +51,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
         headers: { "content-type": "application/json", ...headers },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse["body"] };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>["body"] };
     },
     async user(username, opts = {}) {
       const password = opts.password ?? PASSWORD;
