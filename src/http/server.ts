@@ -10,6 +10,7 @@ import type { App } from "../app";
 import type { Context } from "../graphql/context";
 import { getSchema } from "../graphql/schema";
 import { registerErrorHandler } from "./error-handler";
+import { registerPlayground } from "./playground";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
 
@@ -86,6 +87,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     return { auth, services: app.services, clientAddress: request.ip, request };
   };
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
+
+  registerPlayground(fastify);
 
   fastify.route({
     method: ["GET", "POST"],
