@@ -1,4 +1,6 @@
 import "reflect-metadata";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
 import type { AddressInfo } from "node:net";
 import { createApp, type App } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
@@ -18,6 +20,18 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   };
 }
 
+/** Variables are optional exactly when the operation has no required ones. */
+export type TypedArgs<V> = {} extends V
+  ? [variables?: V, headers?: Record<string, string>]
+  : [variables: V, headers?: Record<string, string>];
+
+const printed = new WeakMap<object, string>();
+function source(document: TypedDocumentNode<unknown, never>): string {
+  let text = printed.get(document);
+  if (text === undefined) printed.set(document, (text = print(document)));
+  return text;
+}
+
 export interface TestServer {
   url: string;
   app: App;
@@ -27,6 +41,11 @@ export interface TestServer {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
+  /** POST /graphql with a typed document from test/generated/graphql.ts (`npm run codegen`): typed variables and data. */
+  run<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...args: TypedArgs<TVariables>
+  ): Promise<GraphQLResponse<TData>>;
   /** A user made directly through the service, with its first key. */
   user(username: string, opts?: { password?: string; staff?: boolean }): Promise<{ id: number; token: string; password: string }>;
   close(): Promise<void>;
@@ -42,17 +61,20 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   const { port } = fastify.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
+  const post = async <T>(query: string, variables?: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>["body"] };
+  };
+
   return {
     url,
     app,
-    async gql(query, variables, headers = {}) {
-      const res = await fetch(`${url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>["body"] };
-    },
+    gql: (query, variables, headers) => post(query, variables, headers),
+    run: (document, ...[variables, headers]) => post(source(document as TypedDocumentNode<unknown, never>), variables, headers),
     async user(username, opts = {}) {
       const password = opts.password ?? PASSWORD;
       const { user, token } = await app.services.users.create(
