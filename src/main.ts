@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config/config";
+import type { Database } from "./db/database-url";
 import { migrate } from "./db/migrate";
 import { createServer } from "./http/server";
 import { createLogger } from "./logger";
@@ -24,8 +25,14 @@ async function main(): Promise<void> {
   const { fastify } = await createServer(app, logger);
   const address = await fastify.listen({ host: config.HOST, port: config.PORT });
 
-  const where = config.DATABASE_URL.provider === "sqlite" ? `SQLite at ${config.DATABASE_URL.file}` : "PostgreSQL";
-  console.log(`Serving GraphQL at ${address}/graphql (database: ${where})`);
+  const users = await app.db.prisma.user.count();
+  console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
+  console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
+  console.log(
+    users === 0
+      ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
+      : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -43,6 +50,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Where the data lives, without the credentials a PostgreSQL URL may hold. */
+function describeDatabase(database: Database): string {
+  if (database.provider === "sqlite") return `SQLite at ${database.file}`;
+  try {
+    const url = new URL(database.url);
+    return `PostgreSQL at ${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "PostgreSQL";
+  }
 }
 
 main().catch((e: unknown) => {

@@ -44,7 +44,10 @@ async function askPassword(prompter: Prompter, user: { username?: string; email?
     }
     const problems = passwordProblems(password, user);
     if (problems.length > 0) {
-      console.error(`Error: ${problems.join(" ")}`);
+      // Django writes the validators' messages one per line, without "Error:".
+      // (Its "Bypass password validation?" question is not offered: the rules
+      // are enforced by the user service for every way of creating a user.)
+      console.error(problems.join("\n"));
       continue;
     }
     return password;

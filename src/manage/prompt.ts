@@ -25,6 +25,12 @@ export class Prompter {
     });
     this.rl = createInterface({ input, output: sink, terminal: Boolean(input.isTTY) });
     this.rl.on("line", (line) => this.deliver(line));
+    // Ctrl-C at a prompt: Django's words and status. Without a listener,
+    // readline would only pause and leave the prompt hanging.
+    this.rl.on("SIGINT", () => {
+      process.stderr.write("\nOperation cancelled.\n");
+      process.exit(1);
+    });
     this.rl.on("close", () => {
       this.closed = true;
       this.deliver(null);
