@@ -3,7 +3,7 @@ import type { TokenService } from "../auth/token.service";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { containsAny } from "../shared/search";
+import { searchWhere } from "../shared/search";
 import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
@@ -106,7 +106,7 @@ export class UserService {
       offset: args.offset ?? 0,
       search: args.search,
     });
-    const where = containsAny(this.db.provider, ["username", "email"], search);
+    const where = await searchWhere(this.db, "User", ["username", "email"], search);
     const [count, results] = await Promise.all([
       this.db.prisma.user.count({ where }),
       this.db.prisma.user.findMany({ where, orderBy: { id: "asc" }, take: limit, skip: offset, omit: PUBLIC }),
