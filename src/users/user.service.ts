@@ -15,13 +15,15 @@ import { passwordProblems } from "./password-rules";
 
 const USERNAME_TAKEN = "A user with that username already exists.";
 
+// DRF's CharField trims and stops at "blank"; then Django's length and
+// character validators each report. Django normalises usernames with NFKC.
 export const usernameField = z
   .string()
-  .transform((s) => s.normalize("NFKC"))
+  .transform((s) => s.trim().normalize("NFKC"))
   .pipe(
     z
       .string()
-      .min(1, "This field may not be blank.")
+      .min(1, { message: "This field may not be blank.", abort: true })
       .refine((s) => [...s].length <= 150, "Ensure this field has no more than 150 characters.")
       .refine(
         (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
