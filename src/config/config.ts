@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { databaseFromUrl } from "../db/database-url";
-import { parseDuration, parseRate } from "./duration";
+import { parseDuration, parseRate, quote } from "./duration";
 
 // Every setting, read and validated once. A bad value stops the process with
 // one line naming the variable (see loadConfig).
@@ -14,7 +14,7 @@ const bool = (fallback: boolean) =>
       const s = v.trim().toLowerCase();
       if (["1", "true", "yes", "on"].includes(s)) return true;
       if (["0", "false", "no", "off"].includes(s)) return false;
-      ctx.addIssue({ code: "custom", message: `"${v}" is not a boolean (true or false)` });
+      ctx.addIssue({ code: "custom", message: `${quote(v)} is not a boolean (true or false)` });
       return z.NEVER;
     });
 
@@ -26,7 +26,7 @@ const int = (fallback: number, min: number, max: number) =>
       if (v === undefined || v.trim() === "") return fallback;
       const n = Number(v.trim());
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `"${v}" is not a whole number from ${min} to ${max}` });
+        ctx.addIssue({ code: "custom", message: `${quote(v)} is not a whole number from ${min} to ${max}` });
         return z.NEVER;
       }
       return n;

@@ -1,3 +1,8 @@
+/** The value as a JSON string, cut short: a message stays one line whatever was given. */
+export function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}
+
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
 /** Largest duration accepted: ten years keeps every expiry a valid Date. */
@@ -9,9 +14,9 @@ const MAX_SECONDS = 10 * 365 * 86400;
  */
 export function parseDuration(text: string): number {
   const match = /^([1-9][0-9]{0,9})([smhd])$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration like 90s, 30m, 12h or 30d`);
+  if (!match) throw new Error(`${quote(text)} is not a duration like 90s, 30m, 12h or 30d`);
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
-  if (seconds > MAX_SECONDS) throw new Error(`"${text}" is longer than ten years`);
+  if (seconds > MAX_SECONDS) throw new Error(`${quote(text)} is longer than ten years`);
   return seconds;
 }
 
@@ -28,6 +33,6 @@ export interface Rate {
 export function parseRate(text: string): Rate {
   const match = /^([1-9][0-9]{0,6})\/([a-z]+)$/.exec(text.trim());
   const duration = match ? RATE_PERIOD_SECONDS[match[2]!] : undefined;
-  if (!match || duration === undefined) throw new Error(`"${text}" is not a rate like 5/min, 100/hour or 1000/day`);
+  if (!match || duration === undefined) throw new Error(`${quote(text)} is not a rate like 5/min, 100/hour or 1000/day`);
   return { points: Number(match[1]), duration };
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, ensureDatabaseDirectory } from "./database-url";
 
@@ -12,6 +13,13 @@ const PRISMA_CLI = join(ROOT, "node_modules", "prisma", "build", "index.js");
  */
 export async function migrate(database: Database): Promise<string> {
   ensureDatabaseDirectory(database);
+  // Prisma's schema engine takes SQLite's EXCLUSIVE locking mode, so it fails
+  // (SQLITE_BUSY) while a server has the file open, even with nothing to do.
+  // Reading the migrations table first lets `migrate` and `npm start` pass
+  // then, and skips the CLI's start-up cost.
+  if (database.provider === "sqlite" && (await pendingSqliteMigrations(database.file)).length === 0) {
+    return "No pending migrations to apply.";
+  }
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [PRISMA_CLI, "migrate", "deploy"], {
       cwd: ROOT,
@@ -24,11 +32,37 @@ export async function migrate(database: Database): Promise<string> {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(text);
-      else reject(new Error(`migrations failed: ${text.trim().split("\n").slice(-3).join(" ")}`));
+      else if (/SocketTimeout|SQLITE_BUSY|database is locked/.test(text)) {
+        reject(new Error("migrations failed: the database file is in use by another process (stop the server, then migrate)"));
+      } else {
+        const lines = text.trim().split("\n").filter((l) => /^(Error|Migration|P\d{4})/.test(l.trim()));
+        reject(new Error(`migrations failed: ${(lines.length > 0 ? lines : text.trim().split("\n").slice(-1)).join(" ").replace(/\s+/g, " ")}`));
+      }
     });
   });
   if (database.provider === "sqlite") await enableWal(database.file);
   return output;
+}
+
+/** Migration folders not yet recorded as applied in `_prisma_migrations`. */
+export async function pendingSqliteMigrations(file: string): Promise<string[]> {
+  const folders = readdirSync(join(ROOT, "prisma", "sqlite", "migrations"), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d+_/.test(e.name))
+    .map((e) => e.name);
+  if (!existsSync(file)) return folders;
+  const { default: Sqlite } = await import("better-sqlite3");
+  const db = new Sqlite(file, { readonly: true, timeout: 5000 });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
+    if (!table) return folders;
+    const rows = db
+      .prepare("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL")
+      .all() as { migration_name: string }[];
+    const applied = new Set(rows.map((r) => r.migration_name));
+    return folders.filter((f) => !applied.has(f));
+  } finally {
+    db.close();
+  }
 }
 
 /** WAL: readers never block the writer, and a killed process loses no committed write. */

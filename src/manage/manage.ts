@@ -184,7 +184,8 @@ async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode);
-    console.error(`Error: ${describe(e)}`);
+    // A CommandError's line is printed as is (DRF's "Cannot create the Token: ..." is the contract's).
+    console.error(e instanceof CommandError ? e.message : `Error: ${describe(e)}`);
     process.exit(1);
   }
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { containsAny } from "../shared/search";
+import { searchWhere } from "../shared/search";
 import { page, parseId, text, patchFields, validate, type Nullable } from "../shared/validation";
 import { StudentOrder } from "./student.type";
 
@@ -55,7 +55,7 @@ export class StudentService {
       search: query.search,
       orderBy: query.orderBy ?? StudentOrder.ID_ASC,
     });
-    const where = containsAny(this.db.provider, ["name", "city"], args.search);
+    const where = await searchWhere(this.db, "Student", ["name", "city"], args.search);
     const [count, results] = await Promise.all([
       this.db.prisma.student.count({ where }),
       this.db.prisma.student.findMany({ where, orderBy: ORDER[args.orderBy], take: args.limit, skip: args.offset }),

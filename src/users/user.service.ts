@@ -3,7 +3,7 @@ import type { TokenService } from "../auth/token.service";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { containsAny } from "../shared/search";
+import { searchWhere } from "../shared/search";
 import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
@@ -15,13 +15,15 @@ import { passwordProblems } from "./password-rules";
 
 const USERNAME_TAKEN = "A user with that username already exists.";
 
+// DRF's CharField trims and stops at "blank"; then Django's length and
+// character validators each report. Django normalises usernames with NFKC.
 export const usernameField = z
   .string()
-  .transform((s) => s.normalize("NFKC"))
+  .transform((s) => s.trim().normalize("NFKC"))
   .pipe(
     z
       .string()
-      .min(1, "This field may not be blank.")
+      .min(1, { message: "This field may not be blank.", abort: true })
       .refine((s) => [...s].length <= 150, "Ensure this field has no more than 150 characters.")
       .refine(
         (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
@@ -106,7 +108,7 @@ export class UserService {
       offset: args.offset ?? 0,
       search: args.search,
     });
-    const where = containsAny(this.db.provider, ["username", "email"], search);
+    const where = await searchWhere(this.db, "User", ["username", "email"], search);
     const [count, results] = await Promise.all([
       this.db.prisma.user.count({ where }),
       this.db.prisma.user.findMany({ where, orderBy: { id: "asc" }, take: limit, skip: offset, omit: PUBLIC }),
