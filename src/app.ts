@@ -1,6 +1,7 @@
 import { AuthService } from "./auth/auth.service";
 import { LoginThrottle } from "./auth/login-throttle";
 import { TokenService } from "./auth/token.service";
+import { UserThrottle } from "./auth/user-throttle";
 import type { Config } from "./config/config";
 import { connect, type DatabaseHandle } from "./db/prisma";
 import type { Services } from "./graphql/context";
@@ -15,6 +16,8 @@ export interface App {
   config: Config;
   db: DatabaseHandle;
   services: Services;
+  /** USER_RATE's counter for authenticated requests; null when it is off (the default). */
+  userThrottle: UserThrottle | null;
   close(): Promise<void>;
 }
 
@@ -22,13 +25,15 @@ export function createApp(config: Config, opts: { limiters?: LimiterFactory } = 
   const db = connect(config.DATABASE_URL);
   const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
   const users = new UserService(db, tokens);
-  const throttle = new LoginThrottle(opts.limiters ?? memoryLimiters, config.LOGIN_RATE);
+  const limiters = opts.limiters ?? memoryLimiters;
+  const throttle = new LoginThrottle(limiters, config.LOGIN_RATE);
   const auth = new AuthService(db, tokens, users, throttle, { allowRegistration: config.ALLOW_REGISTRATION });
   const students = new StudentService(db);
   return {
     config,
     db,
     services: { auth, tokens, users, students },
+    userThrottle: config.USER_RATE ? new UserThrottle(limiters, config.USER_RATE) : null,
     close: () => db.prisma.$disconnect(),
   };
 }

@@ -8,7 +8,10 @@ import type { Logger } from "pino";
 import { parseAuthorizationHeader } from "../auth/authorization-header";
 import type { App } from "../app";
 import type { Context } from "../graphql/context";
+import { formatError } from "../graphql/format-error";
+import { graphqlLimits } from "../graphql/limits";
 import { getSchema } from "../graphql/schema";
+import { registerCors } from "./cors";
 import { registerErrorHandler } from "./error-handler";
 import { registerPlayground } from "./playground";
 
@@ -59,6 +62,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     );
   });
   registerErrorHandler(fastify);
+  await registerCors(fastify, config.CORS_ORIGINS);
 
   const schema = await getSchema();
   const operationName: ApolloServerPlugin<Context> = {
@@ -70,20 +74,35 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       };
     },
   };
+  const limits = graphqlLimits(config);
   const apollo = new ApolloServer<Context>({
     schema,
+    logger: fastify.log,
     includeStacktraceInErrorResponses: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
+    formatError: formatError(config.production),
+    // One operation per request, so the limits above bound a request's work.
+    allowBatchedHttpRequests: false,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // Introspection is this API's OPTIONS: the seed explores the API with it.
     introspection: true,
-    plugins: [ApolloServerPluginLandingPageDisabled(), fastifyApolloDrainPlugin(fastify), operationName],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      fastifyApolloDrainPlugin(fastify),
+      operationName,
+      ...(limits.plugins as ApolloServerPlugin<Context>[]),
+    ],
   });
   await apollo.start();
 
   const context = async (request: FastifyRequest): Promise<Context> => {
     const key = parseAuthorizationHeader(request.headers.authorization);
     const auth = key === null ? null : await app.services.tokens.authenticate(key);
-    if (auth) request.graphql.userId = auth.user.id;
+    if (auth) {
+      request.graphql.userId = auth.user.id;
+      await app.userThrottle?.hit(auth.user.id);
+    }
     return { auth, services: app.services, clientAddress: request.ip, request };
   };
   const graphqlHandler = fastifyApolloHandler(apollo, { context });

@@ -16,7 +16,9 @@ const fields = {
   roll: z
     .number({ error: "A valid integer is required." })
     .int("A valid integer is required.")
-    .min(0, "Ensure this value is greater than or equal to 0."),
+    .min(0, "Ensure this value is greater than or equal to 0.")
+    // The column is a 32-bit integer, as GraphQL's Int.
+    .max(2_147_483_647, "Ensure this value is less than or equal to 2147483647."),
   city: text(100),
 };
 
@@ -27,6 +29,9 @@ const patchInput = z.object({
   city: fields.city.optional(),
 });
 const listArgs = z.object({ ...page, orderBy: z.nativeEnum(StudentOrder) });
+
+/** The input rules, for tests that feed them arbitrary values. */
+export const studentSchemas = { input: fullInput, patch: patchInput, list: listArgs };
 
 const ORDER: Record<StudentOrder, { [k in "id" | "name" | "roll"]?: "asc" | "desc" }[]> = {
   ID_ASC: [{ id: "asc" }],

@@ -55,6 +55,9 @@ const patch = z.object({
 });
 const listArgs = z.object(page);
 
+/** The input rules, for tests that feed them arbitrary values. */
+export const userSchemas = { newUser, profile, patch, list: listArgs };
+
 const PUBLIC = { password: true } as const;
 
 /** Throws BAD_USER_INPUT on `field` when the password breaks a rule. */

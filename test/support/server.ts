@@ -2,6 +2,7 @@ import "reflect-metadata";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import type { AddressInfo } from "node:net";
+import type { DestinationStream } from "pino";
 import { createApp, type App } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
 import { createServer } from "../../src/http/server";
@@ -53,10 +54,16 @@ export interface TestServer {
 
 export const PASSWORD = "correct horse battery staple";
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: freshSqliteUrl(), ...env });
+export interface StartOptions {
+  /** Where the server's log lines go; given, LOG_LEVEL defaults to info instead of silent. */
+  logDestination?: DestinationStream;
+}
+
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
+  const LOG_LEVEL = options.logDestination ? "info" : "silent";
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL, DATABASE_URL: freshSqliteUrl(), ...env });
   const app = createApp(config);
-  const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL));
+  const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL, options.logDestination));
   await fastify.listen({ host: "127.0.0.1", port: 0 });
   const { port } = fastify.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
