@@ -9,7 +9,7 @@ import { printReport } from "./report";
 import { countRoundTrips, type RoundTrips } from "./round-trips";
 import { OPERATIONS, READS, SCENARIOS, operation, type Operation, type OperationName, type ScenarioData, type ScenarioName } from "./scenarios";
 import { type Provider, seed } from "./seed";
-import { type MemoryPeak, type ServerKind, startServer } from "./servers";
+import { type MemoryPeak, type RunningServer, type ServerKind, startServer } from "./servers";
 
 // `npm run bench`: seed, then drive our server and the bare baseline with the
 // same requests, scenario by scenario; print the table, write the JSON.
@@ -40,7 +40,7 @@ export const DEFAULTS: BenchOptions = {
   db: "sqlite",
   workers: 1,
   duration: 10,
-  warmup: 2,
+  warmup: 3,
   connections: 32,
   scenarios: [...SCENARIOS],
   baseline: true,
@@ -205,12 +205,12 @@ async function checkSameAnswers(
   names: OperationName[],
   data: ScenarioData,
 ): Promise<string[]> {
-  const servers = [
-    await startServer({ kind: "ours", databaseUrl: await seeded.copy("check_ours"), workers: 1 }),
-    await startServer({ kind: "baseline", databaseUrl: await seeded.copy("check_baseline"), workers: 1 }),
-  ];
+  const servers: RunningServer[] = [];
   const agreed: string[] = [];
   try {
+    for (const kind of ["ours", "baseline"] as const) {
+      servers.push(await startServer({ kind, databaseUrl: await seeded.copy(`check_${kind}`), workers: 1 }));
+    }
     for (const name of names) {
       // Same key, id and user for both; writes differ in generated values only.
       const fixed = operation(name, { ...data, keys: data.keys.slice(0, 1), usernames: data.usernames.slice(-1) }).next();

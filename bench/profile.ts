@@ -30,9 +30,12 @@ export interface ProfileSummary {
 function frameName(cf: CpuProfile["nodes"][number]["callFrame"]): string {
   const name = cf.functionName || "(anonymous)";
   if (!cf.url) return name;
-  const path = cf.url.startsWith("file://") ? relative(ROOT, cf.url.slice("file://".length)) : cf.url;
+  const file = cf.url.startsWith("file://") ? cf.url.slice("file://".length) : cf.url;
+  // Packages by name (node_modules may be a symlink elsewhere), our files from the root.
+  const at = file.lastIndexOf("/node_modules/");
+  const path = at >= 0 ? file.slice(at + "/node_modules/".length) : file.startsWith("/") ? relative(ROOT, file) : file;
   // lineNumber is 0-based in the profile.
-  return `${name} ${path.replace(/^node_modules\//, "")}:${cf.lineNumber + 1}`;
+  return `${name} ${path}:${cf.lineNumber + 1}`;
 }
 
 export function summarizeProfiles(dir: string, top = 15): ProfileSummary | null {

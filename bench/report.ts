@@ -137,7 +137,7 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
         num(r.memory.maxProcessMB),
         num(b?.rps),
         ms(b?.p99),
-        b ? `${(r.rps / b.rps).toFixed(2)}` : "-",
+        b && b.rps > 0 ? `${(r.rps / b.rps).toFixed(2)}` : "-",
         num(report.roundTrips[name], 1),
       ]);
     }
@@ -154,7 +154,7 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
         num(s.withLogins.memory.maxProcessMB),
         num(b?.withLogins.rps),
         ms(b?.withLogins.p99),
-        b ? `${(s.withLogins.rps / b.withLogins.rps).toFixed(2)}` : "-",
+        b && b.withLogins.rps > 0 ? `${(s.withLogins.rps / b.withLogins.rps).toFixed(2)}` : "-",
         "-",
       ]);
     }
