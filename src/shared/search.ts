@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from "../db/prisma";
+import { Prisma } from "../generated/sqlite/client";
 
 // DRF's SearchFilter: the search text is split into terms; a row matches when
 // every term is contained, ignoring case, in at least one of the fields.
@@ -19,42 +20,25 @@ export function searchTerms(search: string | undefined | null): string[] {
   return terms;
 }
 
-const WILDCARD = /[%_\\]/;
-
-type Match = { contains: string; mode?: "insensitive" };
-type Where<F extends string> = { AND?: ({ OR: Partial<Record<F, Match>>[] } | { id: { in: number[] } })[] };
-
 /**
- * The Prisma `where` for a search over `fields` of `table`.
- *
- * Prisma's `contains` is a LIKE whose pattern it does not escape, so `%` or
- * `_` in a term would match anything (prisma/orm#19506, #23611). PostgreSQL's
- * LIKE escapes with a backslash by default, so the term is escaped there.
- * SQLite's LIKE has no escape unless the query says ESCAPE, which Prisma
- * cannot: a term holding a wildcard is matched by a query of our own instead.
+ * The SQL condition for a search over `fields`: every term must be contained
+ * in one of the fields, ignoring case (SQLite's LIKE ignores ASCII case,
+ * PostgreSQL needs ILIKE). Terms are bound parameters with `%`, `_` and `\`
+ * escaped, so they match literally; Prisma's `contains` does not escape them
+ * (prisma/orm#19506), which is one reason lists are queried in SQL.
  */
-export async function searchWhere<F extends string>(
-  db: DatabaseHandle,
-  table: string,
-  fields: F[],
-  search: string | undefined | null,
-): Promise<Where<F>> {
+export function searchCondition(provider: DatabaseHandle["provider"], fields: readonly string[], search: string | undefined | null): Prisma.Sql {
   const terms = searchTerms(search);
-  if (terms.length === 0) return {};
-  const AND: NonNullable<Where<F>["AND"]> = [];
-  for (const term of terms) {
-    if (db.provider === "postgresql") {
-      const match: Match = { contains: term.replace(/[%_\\]/g, "\\$&"), mode: "insensitive" };
-      AND.push({ OR: fields.map((f) => ({ [f]: match }) as Partial<Record<F, Match>>) });
-    } else if (!WILDCARD.test(term)) {
-      // SQLite's LIKE already ignores ASCII case.
-      AND.push({ OR: fields.map((f) => ({ [f]: { contains: term } }) as Partial<Record<F, Match>>) });
-    } else {
+  if (terms.length === 0) return Prisma.sql`1 = 1`;
+  const like = Prisma.raw(provider === "postgresql" ? "ILIKE" : "LIKE");
+  return Prisma.join(
+    terms.map((term) => {
       const pattern = `%${term.replace(/[%_\\]/g, "\\$&")}%`;
-      const sql = `SELECT "id" FROM "${table}" WHERE ${fields.map((f) => `"${f}" LIKE ? ESCAPE '\\'`).join(" OR ")}`;
-      const rows = await db.prisma.$queryRawUnsafe<{ id: number | bigint }[]>(sql, ...fields.map(() => pattern));
-      AND.push({ id: { in: rows.map((r) => Number(r.id)) } });
-    }
-  }
-  return { AND };
+      return Prisma.sql`(${Prisma.join(
+        fields.map((f) => Prisma.sql`${Prisma.raw(`"${f}"`)} ${like} ${pattern} ESCAPE '\\'`),
+        " OR ",
+      )})`;
+    }),
+    " AND ",
+  );
 }

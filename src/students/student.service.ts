@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { searchWhere } from "../shared/search";
+import { pagedRows, selectColumns } from "../shared/paged-query";
+import { searchCondition } from "../shared/search";
 import { page, parseId, text, patchFields, validate, type Nullable } from "../shared/validation";
 import { StudentOrder } from "./student.type";
 
@@ -33,15 +34,19 @@ const listArgs = z.object({ ...page, orderBy: z.nativeEnum(StudentOrder) });
 /** The input rules, for tests that feed them arbitrary values. */
 export const studentSchemas = { input: fullInput, patch: patchInput, list: listArgs };
 
-const ORDER: Record<StudentOrder, { [k in "id" | "name" | "roll"]?: "asc" | "desc" }[]> = {
-  ID_ASC: [{ id: "asc" }],
-  ID_DESC: [{ id: "desc" }],
+const ORDER: Record<StudentOrder, string> = {
+  ID_ASC: `"id" ASC`,
+  ID_DESC: `"id" DESC`,
   // id breaks ties so pages never overlap or skip.
-  NAME_ASC: [{ name: "asc" }, { id: "asc" }],
-  NAME_DESC: [{ name: "desc" }, { id: "desc" }],
-  ROLL_ASC: [{ roll: "asc" }],
-  ROLL_DESC: [{ roll: "desc" }],
+  NAME_ASC: `"name" ASC, "id" ASC`,
+  NAME_DESC: `"name" DESC, "id" DESC`,
+  ROLL_ASC: `"roll" ASC`,
+  ROLL_DESC: `"roll" DESC`,
 };
+
+const COLUMNS = ["id", "name", "roll", "city", "createdAt", "updatedAt"] as const;
+
+type StudentRow = { id: number; name: string; roll: number; city: string; createdAt: Date; updatedAt: Date };
 
 export interface StudentListQuery {
   limit?: number | null;
@@ -60,17 +65,21 @@ export class StudentService {
       search: query.search,
       orderBy: query.orderBy ?? StudentOrder.ID_ASC,
     });
-    const where = await searchWhere(this.db, "Student", ["name", "city"], args.search);
-    const [count, results] = await Promise.all([
-      this.db.prisma.student.count({ where }),
-      this.db.prisma.student.findMany({ where, orderBy: ORDER[args.orderBy], take: args.limit, skip: args.offset }),
-    ]);
-    return { count, results };
+    return pagedRows<StudentRow>(this.db, {
+      table: "Student",
+      columns: COLUMNS,
+      where: searchCondition(this.db.provider, ["name", "city"], args.search),
+      orderBy: ORDER[args.orderBy],
+      limit: args.limit,
+      offset: args.offset,
+    });
   }
 
-  get(id: string) {
+  async get(id: string): Promise<StudentRow | null> {
     const key = parseId(id);
-    return key === null ? null : this.db.prisma.student.findUnique({ where: { id: key } });
+    if (key === null) return null;
+    const [row] = await this.db.prisma.$queryRaw<StudentRow[]>`${selectColumns("Student", COLUMNS)} WHERE "id" = ${key}`;
+    return row ?? null;
   }
 
   async create(input: unknown) {

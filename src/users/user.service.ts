@@ -3,7 +3,8 @@ import type { TokenService } from "../auth/token.service";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { searchWhere } from "../shared/search";
+import { pagedRows } from "../shared/paged-query";
+import { searchCondition } from "../shared/search";
 import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
@@ -59,6 +60,8 @@ const listArgs = z.object(page);
 export const userSchemas = { newUser, profile, patch, list: listArgs };
 
 const PUBLIC = { password: true } as const;
+const PUBLIC_COLUMNS = ["id", "username", "email", "isStaff", "isActive", "dateJoined", "lastLogin"] as const;
+type PublicUser = { id: number; username: string; email: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null };
 
 /** Throws BAD_USER_INPUT on `field` when the password breaks a rule. */
 export function checkPassword(password: string, user: { username?: string; email?: string }, field = "password") {
@@ -111,12 +114,14 @@ export class UserService {
       offset: args.offset ?? 0,
       search: args.search,
     });
-    const where = await searchWhere(this.db, "User", ["username", "email"], search);
-    const [count, results] = await Promise.all([
-      this.db.prisma.user.count({ where }),
-      this.db.prisma.user.findMany({ where, orderBy: { id: "asc" }, take: limit, skip: offset, omit: PUBLIC }),
-    ]);
-    return { count, results };
+    return pagedRows<PublicUser>(this.db, {
+      table: "User",
+      columns: PUBLIC_COLUMNS,
+      where: searchCondition(this.db.provider, ["username", "email"], search),
+      orderBy: `"id" ASC`,
+      limit,
+      offset,
+    });
   }
 
   get(id: string) {
