@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 
 // Failures before GraphQL runs (bad JSON, wrong content type, a body over the
 // limit) answered in GraphQL's error shape, with Fastify's 4xx status and
@@ -31,4 +33,27 @@ export function registerErrorHandler(fastify: FastifyInstance): void {
       errors: [{ message: `No route for ${request.method} ${request.url.split("?")[0]}.`, extensions: { code: "NOT_FOUND" } }],
     });
   });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over
+ * 16 KB, say a huge Authorization header; malformed HTTP; a slow request), in
+ * the same error shape. Fastify's default answers {"error", "statusCode"}.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "The request headers are too large."]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "REQUEST_TIMEOUT", "The request took too long to arrive."]
+        : [400, "BAD_REQUEST", "The request is not valid HTTP."];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -10,9 +10,10 @@ import type { App } from "../app";
 import type { Context } from "../graphql/context";
 import { formatError } from "../graphql/format-error";
 import { graphqlLimits } from "../graphql/limits";
+import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { getSchema } from "../graphql/schema";
 import { registerCors } from "./cors";
-import { registerErrorHandler } from "./error-handler";
+import { clientErrorHandler, registerErrorHandler } from "./error-handler";
 import { registerPlayground } from "./playground";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
@@ -37,6 +38,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
+    clientErrorHandler,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -83,7 +85,12 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     formatError: formatError(config.production),
     // One operation per request, so the limits above bound a request's work.
     allowBatchedHttpRequests: false,
-    validationRules: limits.validationRules,
+    validationRules: [KnownOperationTypesRule, ...limits.validationRules],
+    // No automatic persisted queries: the contract's transport is {query,
+    // variables, operationName}, and Apollo reports a bad APQ hash as an
+    // INTERNAL_SERVER_ERROR. Clients that try APQ get PERSISTED_QUERY_NOT_SUPPORTED
+    // and fall back to sending the query.
+    persistedQueries: false,
     parseOptions: limits.parseOptions,
     // Introspection is this API's OPTIONS: the seed explores the API with it.
     introspection: true,
@@ -123,6 +130,16 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   });
   fastify.options("/graphql", async (_request, reply) => {
     reply.header("allow", "GET, POST, OPTIONS").code(204).send();
+  });
+  // The resource exists: another method is a 405 naming the allowed ones, not a 404.
+  fastify.route({
+    method: ["PUT", "PATCH", "DELETE"],
+    url: "/graphql",
+    handler: async (request, reply) =>
+      reply
+        .code(405)
+        .header("allow", "GET, POST, OPTIONS")
+        .send({ errors: [{ message: `Method "${request.method}" not allowed.`, extensions: { code: "METHOD_NOT_ALLOWED" } }] }),
   });
 
   const sdl = printSchema(schema) + "\n"; // the same text as schema.graphql
