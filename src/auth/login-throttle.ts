@@ -2,6 +2,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Rate } from "../config/duration";
 import { type LimiterFactory, RateLimiterRes, retryAfter } from "../limits/rate-limiter";
 import { ThrottledError } from "../shared/errors";
+import { normalizeUsername } from "../users/user.service";
 
 /**
  * Failed logins counted per username and per client address (LOGIN_RATE).
@@ -30,7 +31,8 @@ export class LoginThrottle {
   }
 
   private userKey(username: string): string {
-    // Bounded and case-folded: "Admin" and "admin" share a counter.
-    return username.normalize("NFKC").toLowerCase().slice(0, 200);
+    // Normalised as a login looks the user up (so " admin" cannot buy fresh
+    // tries for "admin"), case-folded and bounded.
+    return normalizeUsername(username).toLowerCase().slice(0, 200);
   }
 }

@@ -16,11 +16,18 @@ import { passwordProblems } from "./password-rules";
 
 const USERNAME_TAKEN = "A user with that username already exists.";
 
+/**
+ * A username as it is stored and looked up: DRF's CharField trims it and
+ * Django normalises it with NFKC. Logging in applies the same, so whatever
+ * was accepted at sign-up logs in.
+ */
+export const normalizeUsername = (username: string) => username.trim().normalize("NFKC");
+
 // DRF's CharField trims and stops at "blank"; then Django's length and
-// character validators each report. Django normalises usernames with NFKC.
+// character validators each report.
 export const usernameField = z
   .string()
-  .transform((s) => s.trim().normalize("NFKC"))
+  .transform(normalizeUsername)
   .pipe(
     z
       .string()
@@ -130,7 +137,7 @@ export class UserService {
   }
 
   findByUsername(username: string) {
-    return this.db.prisma.user.findUnique({ where: { username } });
+    return this.db.prisma.user.findUnique({ where: { username: normalizeUsername(username) } });
   }
 
   /** PUT: username and email. */
