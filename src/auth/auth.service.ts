@@ -1,21 +1,12 @@
-import { z } from "zod";
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, ForbiddenError, MESSAGES } from "../shared/errors";
-import { validate } from "../shared/validation";
 import { verifyAgainstDummy, verifyPassword } from "../users/password-hasher";
-import { checkPassword, type NewUser, type UserService } from "../users/user.service";
+import { checkPassword, normalizeUsername, type NewUser, type UserService } from "../users/user.service";
 import type { LoginThrottle } from "./login-throttle";
-import type { AuthUser, TokenService } from "./token.service";
+import { tokenName, type AuthUser, type TokenService } from "./token.service";
 
 // The ways a person gets a key for themselves: logging in (DRF's
 // obtain_auth_token), signing up, changing their password.
-
-const tokenName = z
-  .string()
-  .trim()
-  .max(100, "Ensure this field has no more than 100 characters.")
-  .nullish()
-  .transform((s) => s || undefined);
 
 export interface AuthServiceOptions {
   allowRegistration: boolean;
@@ -31,7 +22,8 @@ export class AuthService {
   ) {}
 
   async obtainToken(input: { username: string; password: string; name?: string | null }, address: string) {
-    const { name } = validate(z.object({ name: tokenName }), { name: input.name });
+    // The name is checked first: a bad one is not a failed login.
+    const name = tokenName(input.name, "login");
     await this.throttle.check(input.username, address);
     const user = await this.checkCredentials(input.username, input.password);
     if (!user) {
@@ -40,7 +32,7 @@ export class AuthService {
     }
     const now = new Date();
     const [issued] = await Promise.all([
-      this.tokens.issue(user.id, name ?? "login"),
+      this.tokens.issue(user.id, name),
       this.db.prisma.user.update({ where: { id: user.id }, data: { lastLogin: now } }),
     ]);
     const { password: _, ...publicUser } = user;
@@ -69,7 +61,8 @@ export class AuthService {
    * a wrong password and cannot be told apart by timing.
    */
   private async checkCredentials(username: string, password: string) {
-    const user = username.length <= 150 ? await this.users.findByUsername(username) : null;
+    const name = normalizeUsername(username);
+    const user = [...name].length <= 150 ? await this.users.findByUsername(name) : null;
     if (!user) return verifyAgainstDummy(password).then(() => null);
     const ok = await verifyPassword(user.password, password);
     return ok && user.isActive ? user : null;

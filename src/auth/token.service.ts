@@ -1,10 +1,25 @@
 import type { DatabaseHandle } from "../db/prisma";
-import { ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
+import { BadInputError, ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
 import { parseId } from "../shared/validation";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
 
 // Keys end to end: issuing, looking up, listing, revoking. The key itself
 // exists only in the value returned by issue(); the database holds its digest.
+
+const NAME_MAX = 100;
+
+/**
+ * A key's label, one rule for every way of issuing a key (obtainToken,
+ * createToken, the manage command): trimmed, `fallback` when blank, at most
+ * 100 characters.
+ */
+export function tokenName(name: string | null | undefined, fallback: string): string {
+  const label = (name ?? "").trim() || fallback;
+  if ([...label].length > NAME_MAX) {
+    throw BadInputError.field("name", `Ensure this field has no more than ${NAME_MAX} characters.`);
+  }
+  return label;
+}
 
 /** lastUsedAt is written at most this often per key, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -55,6 +70,7 @@ export class TokenService {
 
   /** A fresh key and the row to store; for callers that write it with other rows. */
   material(name: string): KeyMaterial {
+    name = tokenName(name, "key");
     const key = generateKey();
     const ttl = this.options.ttlSeconds;
     const expiresAt = ttl === undefined ? null : new Date(this.now().getTime() + ttl * 1000);
@@ -141,9 +157,10 @@ export class TokenService {
   /** Staff only: a new key for any user, as the admin panel makes one. */
   async issueFor(actor: AuthUser, userId: string, name: string | null | undefined) {
     if (!actor.isStaff) throw new ForbiddenError();
+    const label = tokenName(name, "admin");
     const id = parseId(userId);
     const user = id === null ? null : await this.db.prisma.user.findUnique({ where: { id }, omit: { password: true } });
     if (!user) throw new NotFoundError();
-    return { ...(await this.issue(user.id, name?.trim() || "admin")), user };
+    return { ...(await this.issue(user.id, label)), user };
   }
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { GraphQLError } from "graphql";
 import { userInfo } from "node:os";
 import { createApp, type App } from "../app";
+import { tokenName } from "../auth/token.service";
 import { loadConfig } from "../config/config";
 import { migrate } from "../db/migrate";
 import { BadInputError } from "../shared/errors";
@@ -131,8 +132,9 @@ export function buildProgram(): Command {
     .addOption(new Option("--name <name>", "a label for the key").default("cli"))
     .action(async (username: string, opts: { reset?: boolean; name: string }) => {
       await withApp(async (app) => {
+        const name = tokenName(opts.name, "cli");
         const user = await requireUser(app, username, `Cannot create the Token: user ${username} does not exist`);
-        const { token } = await app.services.tokens.issue(user.id, opts.name, { revokeOthers: opts.reset });
+        const { token } = await app.services.tokens.issue(user.id, name, { revokeOthers: opts.reset });
         console.log(`Generated token ${token} for user ${username}`);
       });
     });
