@@ -20,10 +20,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  await migrate(config.DATABASE_URL);
+  // A setting can be well-formed and still unusable (a file that is not a
+  // database, a port in use): the line still names the variable.
+  await migrate(config.DATABASE_URL).catch((e: unknown) => {
+    throw new Error(`DATABASE_URL: ${describeDatabase(config.DATABASE_URL)}: ${messageOf(e)}`);
+  });
   const app = createApp(config);
   const { fastify } = await createServer(app, logger);
-  const address = await fastify.listen({ host: config.HOST, port: config.PORT });
+  const address = await fastify.listen({ host: config.HOST, port: config.PORT }).catch((e: unknown) => {
+    throw new Error(listenProblem(e as NodeJS.ErrnoException, config.HOST, config.PORT));
+  });
 
   const users = await app.db.prisma.user.count();
   console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
@@ -52,6 +58,27 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+}
+
+function listenProblem(e: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (e.code) {
+    case "EADDRINUSE":
+      return `PORT: ${port} is already in use on ${host}`;
+    case "EACCES":
+      return `PORT: no permission to listen on ${port}`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return `HOST: "${host}" does not resolve to an address`;
+    case "EADDRNOTAVAIL":
+      return `HOST: "${host}" is not an address of this machine`;
+    default:
+      return `HOST, PORT: cannot listen on ${host}:${port}: ${messageOf(e)}`;
+  }
+}
+
 /** Where the data lives, without the credentials a PostgreSQL URL may hold. */
 function describeDatabase(database: Database): string {
   if (database.provider === "sqlite") return `SQLite at ${database.file}`;
@@ -64,6 +91,6 @@ function describeDatabase(database: Database): string {
 }
 
 main().catch((e: unknown) => {
-  console.error(`Cannot start: ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`Cannot start: ${messageOf(e)}`);
   process.exit(1);
 });

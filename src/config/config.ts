@@ -55,7 +55,11 @@ const list = z
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: parsed(databaseFromUrl, undefined),
-  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  // Blank means the default, as for every other variable.
+  HOST: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || "127.0.0.1"),
   PORT: int(4000, 0, 65535),
   TOKEN_TTL: parsed(parseDuration, undefined),
   ALLOW_REGISTRATION: bool(true),
