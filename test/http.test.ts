@@ -121,3 +121,22 @@ describe("other methods and endpoints", () => {
     expect(await res.json()).toEqual({ errors: [{ message: "No route for GET /nope.", extensions: { code: "NOT_FOUND" } }] });
   });
 });
+
+describe("small courtesies", () => {
+  it("serves /graphql/ like /graphql and keeps stack traces out of the contract's own errors", async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(`${server.url}/graphql/`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ students { count } }" }),
+      });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+      expect(body.errors[0]!.message).toBe("Authentication credentials were not provided.");
+      expect(body.errors[0]!.extensions).toEqual({ code: "UNAUTHENTICATED" });
+    } finally {
+      await server.close();
+    }
+  });
+});

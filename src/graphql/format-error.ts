@@ -7,10 +7,19 @@ import { formatLimitError } from "./limits";
 
 export const INTERNAL_MESSAGE = "Internal server error.";
 
+// The contract's own answers: a stack trace says nothing useful about them,
+// even in development, and would bury the message in a terminal.
+const CLIENT_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
+
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const error = formatLimitError(formatted);
-    if (!production || error.extensions?.code !== "INTERNAL_SERVER_ERROR") return error;
+    const code = error.extensions?.code;
+    if (typeof code === "string" && CLIENT_CODES.has(code) && error.extensions?.stacktrace) {
+      const { stacktrace: _, ...extensions } = error.extensions;
+      return { ...error, extensions };
+    }
+    if (!production || code !== "INTERNAL_SERVER_ERROR") return error;
     const { locations, path } = error;
     return { message: INTERNAL_MESSAGE, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };

@@ -39,6 +39,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
     clientErrorHandler,
+    // `/graphql/` is the same endpoint as `/graphql`.
+    routerOptions: { ignoreTrailingSlash: true },
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
