@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import { printSchema } from "graphql";
@@ -98,6 +98,9 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     introspection: true,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // No HTTP caching of authenticated answers, so no per-field cache hints:
+      // Apollo's default cache-control plugin wraps every resolver for them.
+      ApolloServerPluginCacheControlDisabled(),
       fastifyApolloDrainPlugin(fastify),
       operationName,
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
