@@ -10,7 +10,11 @@ const swc = {
   sourceMaps: "inline",
 };
 
+// TEST_DATABASE picks the provider of the whole run (scripts/test.mjs runs both).
+const database = (process.env.TEST_DATABASE || "sqlite").toLowerCase().startsWith("postgres") ? "postgresql" : "sqlite";
+
 module.exports = {
+  displayName: { name: database, color: database === "sqlite" ? "cyan" : "magenta" },
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],

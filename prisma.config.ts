@@ -2,9 +2,11 @@
 // provider that DATABASE_URL names, reached through the same driver adapter as
 // the app, so the CLI needs no native engine and nothing from the network.
 import { defineConfig } from "prisma/config";
-import { databaseFromUrl } from "./src/db/database-url";
+import { databaseFromUrl, ensureDatabaseDirectory } from "./src/db/database-url";
 
 const database = databaseFromUrl(process.env.DATABASE_URL);
+// The SQLite adapter cannot open a file in a folder that does not exist yet.
+ensureDatabaseDirectory(database);
 
 export default defineConfig({
   engine: "js",

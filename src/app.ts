@@ -5,7 +5,7 @@ import { UserThrottle } from "./auth/user-throttle";
 import type { Config } from "./config/config";
 import { connect, type DatabaseHandle } from "./db/prisma";
 import type { Services } from "./graphql/context";
-import { memoryLimiters, type LimiterFactory } from "./limits/rate-limiter";
+import { createLimiterStore, type LimiterFactory, type LimiterStore } from "./limits/rate-limiter";
 import { StudentService } from "./students/student.service";
 import { UserService } from "./users/user.service";
 
@@ -18,22 +18,30 @@ export interface App {
   services: Services;
   /** USER_RATE's counter for authenticated requests; null when it is off (the default). */
   userThrottle: UserThrottle | null;
+  /** Where the limits' counters live. */
+  limits: LimiterStore["kind"];
   close(): Promise<void>;
 }
 
+/** `limiters` replaces the store chosen from the configuration (see createLimiterStore). */
 export function createApp(config: Config, opts: { limiters?: LimiterFactory } = {}): App {
   const db = connect(config.DATABASE_URL);
+  const store: LimiterStore = opts.limiters
+    ? { kind: "memory", limiters: opts.limiters, close: async () => undefined }
+    : createLimiterStore(config);
   const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
   const users = new UserService(db, tokens);
-  const limiters = opts.limiters ?? memoryLimiters;
-  const throttle = new LoginThrottle(limiters, config.LOGIN_RATE);
+  const throttle = new LoginThrottle(store.limiters, config.LOGIN_RATE);
   const auth = new AuthService(db, tokens, users, throttle, { allowRegistration: config.ALLOW_REGISTRATION });
   const students = new StudentService(db);
   return {
     config,
     db,
     services: { auth, tokens, users, students },
-    userThrottle: config.USER_RATE ? new UserThrottle(limiters, config.USER_RATE) : null,
-    close: () => db.prisma.$disconnect(),
+    userThrottle: config.USER_RATE ? new UserThrottle(store.limiters, config.USER_RATE) : null,
+    limits: store.kind,
+    async close() {
+      await Promise.allSettled([store.close(), db.prisma.$disconnect()]);
+    },
   };
 }

@@ -1,15 +1,21 @@
 import "reflect-metadata";
+import cluster from "node:cluster";
+import type { Logger } from "pino";
 import { createApp } from "./app";
-import { ConfigError, loadConfig } from "./config/config";
-import type { Database } from "./db/database-url";
+import { runPrimary } from "./cluster";
+import { ConfigError, loadConfig, type Config } from "./config/config";
+import { describeDatabase } from "./db/database-url";
 import { migrate } from "./db/migrate";
 import { createServer } from "./http/server";
+import { describeLimits } from "./limits/rate-limiter";
 import { createLogger } from "./logger";
 
-// `npm start`: validate the settings, migrate, serve, and stop cleanly.
+// `npm start`: validate the settings, migrate (once, before any worker
+// starts; MIGRATE_ON_START=false leaves it to `manage migrate`), then serve
+// in this process or in WEB_CONCURRENCY workers (src/cluster.ts).
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (e) {
@@ -20,25 +26,38 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  // A setting can be well-formed and still unusable (a file that is not a
-  // database, a port in use): the line still names the variable.
-  await migrate(config.DATABASE_URL).catch((e: unknown) => {
-    throw new Error(`DATABASE_URL: ${describeDatabase(config.DATABASE_URL)}: ${messageOf(e)}`);
-  });
+  if (cluster.isPrimary) {
+    if (config.MIGRATE_ON_START) {
+      const output = await migrate(config.DATABASE_URL);
+      console.log(/No pending migrations/.test(output) ? "Migrations: none to apply." : "Migrations: applied.");
+    }
+    if (config.WEB_CONCURRENCY > 1) return runPrimary(config, logger);
+  }
+  await serve(config, logger);
+}
+
+/** One server: the whole app in a single process, or one cluster worker. */
+async function serve(config: Config, logger: Logger): Promise<void> {
   const app = createApp(config);
   const { fastify } = await createServer(app, logger);
   const address = await fastify.listen({ host: config.HOST, port: config.PORT }).catch((e: unknown) => {
     throw new Error(listenProblem(e as NodeJS.ErrnoException, config.HOST, config.PORT));
   });
 
-  const users = await app.db.prisma.user.count();
-  console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
-  console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
-  console.log(
-    users === 0
-      ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
-      : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
-  );
+  if (cluster.isWorker) {
+    // The primary prints the start-up lines once for all workers.
+    logger.info({ address }, "worker listening");
+  } else {
+    const users = await app.db.prisma.user.count();
+    console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
+    console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
+    console.log(`Login limits: ${describeLimits(app.limits)}`);
+    console.log(
+      users === 0
+        ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
+        : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
+    );
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -50,44 +69,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT * 1000);
     timer.unref();
+    // Stops accepting, answers 503 on kept-alive connections, and waits for
+    // the requests in flight; then the database and the limiter store.
     await fastify.close();
     await app.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-}
-
-function messageOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
-}
-
-function listenProblem(e: NodeJS.ErrnoException, host: string, port: number): string {
-  switch (e.code) {
-    case "EADDRINUSE":
-      return `PORT: ${port} is already in use on ${host}`;
-    case "EACCES":
-      return `PORT: no permission to listen on ${port}`;
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-    case "EAI_NONAME":
-      return `HOST: "${host}" does not resolve to an address`;
-    case "EADDRNOTAVAIL":
-      return `HOST: "${host}" is not an address of this machine`;
-    default:
-      return `HOST, PORT: cannot listen on ${host}:${port}: ${messageOf(e)}`;
-  }
-}
-
-/** Where the data lives, without the credentials a PostgreSQL URL may hold. */
-function describeDatabase(database: Database): string {
-  if (database.provider === "sqlite") return `SQLite at ${database.file}`;
-  try {
-    const url = new URL(database.url);
-    return `PostgreSQL at ${url.hostname}:${url.port || "5432"}${url.pathname}`;
-  } catch {
-    return "PostgreSQL";
-  }
 }
 
 main().catch((e: unknown) => {

@@ -71,6 +71,10 @@ const schema = z.object({
     .optional()
     .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined))
     .refine((v) => v === undefined || /^rediss?:\/\//.test(v), "must start with redis:// or rediss://"),
+  // Start of every Redis key, so deployments (or test runs) can share one Redis.
+  REDIS_PREFIX: z.string().trim().max(100).default("drf-token-graphql:"),
+  // false: migrations run once per deployment (`manage migrate`), not in every process.
+  MIGRATE_ON_START: bool(true),
   CORS_ORIGINS: list,
   TRUST_PROXY: bool(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

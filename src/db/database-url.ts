@@ -34,3 +34,14 @@ export function databaseFromUrl(raw: string | undefined): Database {
 export function ensureDatabaseDirectory(database: Database): void {
   if (database.provider === "sqlite") mkdirSync(dirname(database.file), { recursive: true });
 }
+
+/** Where the data lives, without the credentials a PostgreSQL URL may hold. */
+export function describeDatabase(database: Database): string {
+  if (database.provider === "sqlite") return `SQLite at ${database.file}`;
+  try {
+    const url = new URL(database.url);
+    return `PostgreSQL at ${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "PostgreSQL";
+  }
+}

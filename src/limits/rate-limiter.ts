@@ -1,11 +1,141 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RateLimiterSQLite,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
+import type { Config } from "../config/config";
 import type { Rate } from "../config/duration";
 
 // Counters live where every process sees them: see createLimiterStore.
 export type LimiterFactory = (name: string, rate: Rate) => RateLimiterAbstract;
 
+/** Per-process counters: for tests and tools that inject their own store. */
 export const memoryLimiters: LimiterFactory = (name, rate) =>
   new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.duration });
+
+export interface LimiterStore {
+  /** Where the counters live, for the start-up line. */
+  kind: "redis" | "postgresql" | "sqlite" | "memory";
+  limiters: LimiterFactory;
+  /** Closes the store's own connections. */
+  close(): Promise<void>;
+}
+
+/** The store createLimiterStore picks for `config`. */
+export function limiterStoreKind(config: Pick<Config, "DATABASE_URL" | "REDIS_URL">): LimiterStore["kind"] {
+  return config.REDIS_URL ? "redis" : config.DATABASE_URL.provider;
+}
+
+/** For the start-up line. */
+export function describeLimits(kind: LimiterStore["kind"]): string {
+  return {
+    redis: "counted in Redis (REDIS_URL), shared by every process using it",
+    postgresql: "counted in PostgreSQL, shared by every process using this database",
+    sqlite: "counted in the SQLite file, shared by every process using it",
+    memory: "counted in this process's memory",
+  }[kind];
+}
+
+/** The table of the committed migration `rate_limit` (model RateLimit). */
+const TABLE = "rate_limit";
+
+/**
+ * Redis when REDIS_URL is set; otherwise the database itself (PostgreSQL or
+ * the SQLite file), so every process of a deployment, forked by
+ * WEB_CONCURRENCY or started on its own, counts together. Each store has its
+ * own small connection, apart from Prisma's.
+ */
+export function createLimiterStore(config: Pick<Config, "DATABASE_URL" | "REDIS_URL" | "REDIS_PREFIX">): LimiterStore {
+  if (config.REDIS_URL) return redisStore(config.REDIS_URL, config.REDIS_PREFIX);
+  const database = config.DATABASE_URL;
+  if (database.provider === "postgresql") return postgresStore(database.url);
+  return sqliteStore(database.file);
+}
+
+function redisStore(url: string, prefix: string): LimiterStore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Redis } = require("ioredis") as typeof import("ioredis");
+  // lazyConnect: a process that never counts (the manage command) never
+  // connects. One retry per command: while Redis is down, a login waits a
+  // moment, then falls back to this process's own counters (insuranceLimiter)
+  // instead of failing.
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  client.on("error", () => undefined); // reported through the failing commands
+  return {
+    kind: "redis",
+    limiters: (name, rate) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${prefix}${name}`,
+        points: rate.points,
+        duration: rate.duration,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.duration }),
+      }),
+    async close() {
+      if (client.status === "wait" || client.status === "end") client.disconnect();
+      else await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+function postgresStore(url: string): LimiterStore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Pool } = require("pg") as typeof import("pg");
+  const pool = new Pool({ connectionString: url, max: 2, idleTimeoutMillis: 10_000 });
+  pool.on("error", () => undefined); // an idle connection dropped: the pool replaces it
+  return {
+    kind: "postgresql",
+    limiters: (name, rate) =>
+      new RateLimiterPostgres({
+        storeClient: pool,
+        storeType: "pool",
+        tableName: TABLE,
+        tableCreated: true,
+        keyPrefix: name,
+        points: rate.points,
+        duration: rate.duration,
+      }),
+    close: () => pool.end(),
+  };
+}
+
+function sqliteStore(file: string): LimiterStore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Sqlite = require("better-sqlite3") as typeof import("better-sqlite3");
+  // The same busy timeout as the app's connection: writers in other processes wait.
+  const db = new Sqlite(file, { timeout: 5000 });
+  // Expired counters are only overwritten by their own key: sweep the rest
+  // now and then (the limiter's own sweep could outlive close()).
+  const sweep = setInterval(() => {
+    try {
+      db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(Date.now() - 3_600_000);
+    } catch {
+      // busy or closed: the next sweep catches up
+    }
+  }, 300_000);
+  sweep.unref();
+  return {
+    kind: "sqlite",
+    limiters: (name, rate) =>
+      new RateLimiterSQLite({
+        storeClient: db,
+        storeType: "better-sqlite3",
+        tableName: TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+        keyPrefix: name,
+        points: rate.points,
+        duration: rate.duration,
+      }),
+    async close() {
+      clearInterval(sweep);
+      db.close();
+    },
+  };
+}
 
 /** Seconds until `res` frees a point, at least 1. */
 export function retryAfter(res: RateLimiterRes | null): number {

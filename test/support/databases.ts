@@ -1,11 +1,31 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { Client } from "pg";
 
-// Where each test file's database comes from. global-setup migrates one
-// template per provider; every test file gets a fresh copy of it.
+// Where each test's database comes from. global-setup migrates one template
+// for the run's provider (TEST_DATABASE); every server gets a fresh copy:
+// a copied file for SQLite, CREATE DATABASE ... TEMPLATE for PostgreSQL.
+
+export type TestDatabase = "sqlite" | "postgresql";
 
 export const TEST_ROOT_ENV = "TEST_ROOT";
+/** Set by global-setup for a PostgreSQL run: the template's name (also the run's prefix). */
+export const PG_TEMPLATE_ENV = "TEST_POSTGRES_TEMPLATE";
+export const DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test";
+
+/** The provider of this run: TEST_DATABASE=sqlite (default) or postgresql. */
+export function testDatabase(): TestDatabase {
+  const value = (process.env.TEST_DATABASE ?? "sqlite").trim().toLowerCase();
+  if (value === "sqlite" || value === "") return "sqlite";
+  if (value === "postgresql" || value === "postgres") return "postgresql";
+  throw new Error(`TEST_DATABASE: "${value}" is neither sqlite nor postgresql`);
+}
+
+/** A PostgreSQL server the tests may create and drop databases on. */
+export function testPostgresUrl(): string {
+  return process.env.TEST_POSTGRES_URL?.trim() || DEFAULT_TEST_POSTGRES_URL;
+}
 
 export function testRoot(): string {
   const root = process.env[TEST_ROOT_ENV];
@@ -24,4 +44,47 @@ export function freshSqliteUrl(): string {
   const file = join(dir, "db.sqlite3");
   copyFileSync(sqliteTemplate(), file);
   return `file:${file}`;
+}
+
+/** `base` with another database name. */
+export function postgresUrlFor(database: string, base = testPostgresUrl()): string {
+  const url = new URL(base);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Runs `sql` on the server's maintenance database (the one TEST_POSTGRES_URL names). */
+export async function onPostgres<T>(run: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: testPostgresUrl(), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated PostgreSQL database, named after the run's template; returns its DATABASE_URL. */
+export async function freshPostgresUrl(): Promise<string> {
+  const template = process.env[PG_TEMPLATE_ENV];
+  if (!template) throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
+  const name = `${template.replace(/_template$/, "")}_${randomBytes(6).toString("hex")}`;
+  await onPostgres(async (client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+        return;
+      } catch (e) {
+        // Another worker's CREATE DATABASE may hold the template for a moment.
+        if (attempt >= 20 || !/being accessed by other users/.test(String(e))) throw e;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  });
+  return postgresUrlFor(name);
+}
+
+/** A fresh, migrated database of this run's provider; returns its DATABASE_URL. */
+export async function freshDatabaseUrl(): Promise<string> {
+  return testDatabase() === "postgresql" ? freshPostgresUrl() : freshSqliteUrl();
 }

@@ -7,10 +7,11 @@ import { createApp, type App } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
 import { createServer } from "../../src/http/server";
 import { createLogger } from "../../src/logger";
-import { freshSqliteUrl } from "./databases";
+import { freshDatabaseUrl } from "./databases";
 
 // The real thing for tests: the app's own HTTP server on an ephemeral port,
-// over a fresh database of its own.
+// over a fresh database of its own, of the run's provider (TEST_DATABASE).
+// `env` overrides any setting; DATABASE_URL in it shares a database between servers.
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -61,7 +62,8 @@ export interface StartOptions {
 
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const LOG_LEVEL = options.logDestination ? "info" : "silent";
-  const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL, DATABASE_URL: freshSqliteUrl(), ...env });
+  const DATABASE_URL = env.DATABASE_URL ?? (await freshDatabaseUrl());
+  const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL, REDIS_URL: "", ...env, DATABASE_URL });
   const app = createApp(config);
   const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL, options.logDestination));
   await fastify.listen({ host: "127.0.0.1", port: 0 });

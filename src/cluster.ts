@@ -1,0 +1,90 @@
+import cluster, { type Worker } from "node:cluster";
+import type { Logger } from "pino";
+import type { Config } from "./config/config";
+import { describeDatabase } from "./db/database-url";
+import { describeLimits, limiterStoreKind } from "./limits/rate-limiter";
+
+// The primary of WEB_CONCURRENCY > 1: it serves nothing itself. It forks the
+// workers (which share the port through node:cluster), replaces one that
+// dies, and on SIGTERM or SIGINT asks every worker to drain, then exits.
+
+/** A worker that dies sooner than this after its start counts as a crash. */
+const HEALTHY_AFTER_MS = 10_000;
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+/** Delay before the next fork after `crashes` quick deaths in a row: 0, 0.5s, 1s, 2s ... 30s. */
+export function restartDelay(crashes: number): number {
+  return crashes === 0 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (crashes - 1));
+}
+
+export function runPrimary(config: Config, logger: Logger): void {
+  const started = new Map<number, number>(); // worker id -> start time
+  const pending = new Set<NodeJS.Timeout>(); // forks waiting out a backoff
+  const listening = new Set<number>(); // worker ids
+  let crashes = 0;
+  let stopping = false;
+  let announced = false;
+
+  const fork = () => {
+    const worker = cluster.fork();
+    started.set(worker.id, Date.now());
+  };
+
+  cluster.on("listening", (worker, address) => {
+    listening.add(worker.id);
+    if (announced || listening.size < config.WEB_CONCURRENCY) return;
+    announced = true;
+    const base = `http://${address.address ?? config.HOST}:${address.port}`;
+    console.log(`Serving GraphQL at ${base}/graphql (playground: ${base}/playground)`);
+    console.log(`Workers: ${config.WEB_CONCURRENCY}, sharing the port; primary pid ${process.pid}`);
+    console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
+    console.log(`Login limits: ${describeLimits(limiterStoreKind(config))}`);
+  });
+
+  cluster.on("exit", (worker: Worker, code, signal) => {
+    const lived = Date.now() - (started.get(worker.id) ?? 0);
+    started.delete(worker.id);
+    listening.delete(worker.id);
+    if (stopping) {
+      if (started.size === 0) finish();
+      return;
+    }
+    crashes = lived < HEALTHY_AFTER_MS ? crashes + 1 : 0;
+    const delay = restartDelay(crashes);
+    logger.error({ pid: worker.process.pid, code, signal, restartInMs: delay }, "worker died; starting another");
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      if (!stopping) fork();
+    }, delay);
+    pending.add(timer);
+  });
+
+  let deadline: NodeJS.Timeout | undefined;
+  let forced = false;
+  const finish = () => {
+    if (deadline) clearTimeout(deadline);
+    process.exit(forced ? 1 : 0);
+  };
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: started.size }, "draining workers");
+    for (const timer of pending) clearTimeout(timer);
+    pending.clear();
+    if (started.size === 0) return finish();
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+    // Each worker has SHUTDOWN_TIMEOUT to drain; a little more here for it to exit.
+    deadline = setTimeout(() => {
+      forced = true;
+      logger.error({ workers: started.size }, "workers did not stop in time; killing them");
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+      setTimeout(finish, 1000).unref();
+    }, config.SHUTDOWN_TIMEOUT * 1000 + 1000);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  for (let i = 0; i < config.WEB_CONCURRENCY; i++) fork();
+}
