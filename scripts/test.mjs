@@ -3,7 +3,9 @@
 // PostgreSQL when one answers at TEST_POSTGRES_URL (default
 // postgresql://postgres@127.0.0.1:5432/test; the tests create and drop
 // databases there). Without PostgreSQL the second run is skipped with one
-// line, except on CI (CI=true), where that is a failure.
+// line, except on CI (CI=true), where that is a failure. Redis is probed the
+// same way (TEST_REDIS_URL, default redis://127.0.0.1:6379) for the tests of
+// limits kept in Redis; they get its URL in TEST_REDIS_URL, or are skipped.
 //
 //   node scripts/test.mjs [jest args]           both runs
 //   TEST_DATABASE=postgresql node scripts/test.mjs test/cluster   one run
@@ -13,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { Redis } from "ioredis";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const jest = join(root, "node_modules", "jest", "bin", "jest.js");
@@ -21,6 +24,7 @@ const onCi = ["true", "1"].includes((process.env.CI ?? "").toLowerCase());
 const only = process.env.TEST_DATABASE?.trim().toLowerCase();
 const databases = only ? [only.startsWith("postgres") ? "postgresql" : "sqlite"] : ["sqlite", "postgresql"];
 const args = process.argv.slice(2);
+const redisUrl = process.env.TEST_REDIS_URL?.trim() || "redis://127.0.0.1:6379";
 
 /** Null when PostgreSQL answers, else why not. */
 async function probePostgres(url) {
@@ -36,8 +40,33 @@ async function probePostgres(url) {
   }
 }
 
+/** Null when Redis answers PING, else why not. */
+async function probeRedis(url) {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message || e.constructor.name : String(e);
+  } finally {
+    client.disconnect();
+  }
+}
+
 const runs = [];
 let failed = false;
+const redisProblem = await probeRedis(redisUrl);
+const redisWhere = new URL(redisUrl).host || "localhost";
+if (redisProblem !== null) {
+  if (onCi) {
+    console.error(`\nRedis tests FAILED: no Redis answered at ${redisWhere} (${redisProblem}); CI=true requires it.`);
+    failed = true;
+  } else {
+    console.log(`\nRedis tests skipped: no Redis answered at ${redisWhere} (${redisProblem}); set TEST_REDIS_URL to run them.`);
+  }
+}
 const scratch = mkdtempSync(join(tmpdir(), "drf-token-graphql-jest-"));
 for (const database of databases) {
   if (database === "postgresql") {
@@ -58,7 +87,7 @@ for (const database of databases) {
   const run = spawnSync(process.execPath, [jest, "--json", `--outputFile=${outputFile}`, ...args], {
     cwd: root,
     stdio: "inherit",
-    env: { ...process.env, TEST_DATABASE: database },
+    env: { ...process.env, TEST_DATABASE: database, TEST_REDIS_URL: redisProblem === null ? redisUrl : "" },
   });
   let result = null;
   try {

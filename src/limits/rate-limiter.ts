@@ -58,11 +58,10 @@ export function createLimiterStore(config: Pick<Config, "DATABASE_URL" | "REDIS_
 function redisStore(url: string, prefix: string): LimiterStore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Redis } = require("ioredis") as typeof import("ioredis");
-  // lazyConnect: a process that never counts (the manage command) never
-  // connects. One retry per command: while Redis is down, a login waits a
-  // moment, then falls back to this process's own counters (insuranceLimiter)
-  // instead of failing.
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  // While Redis is down or not yet connected, a login does not wait for it:
+  // it is counted on this process's own counters (insuranceLimiter) instead
+  // of failing, and the client keeps reconnecting in the background.
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   client.on("error", () => undefined); // reported through the failing commands
   return {
     kind: "redis",
@@ -72,11 +71,12 @@ function redisStore(url: string, prefix: string): LimiterStore {
         keyPrefix: `${prefix}${name}`,
         points: rate.points,
         duration: rate.duration,
+        rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.duration }),
       }),
     async close() {
-      if (client.status === "wait" || client.status === "end") client.disconnect();
-      else await client.quit().catch(() => client.disconnect());
+      if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
     },
   };
 }

@@ -53,7 +53,7 @@ export function postgresUrlFor(database: string, base = testPostgresUrl()): stri
   return url.toString();
 }
 
-/** Runs `sql` on the server's maintenance database (the one TEST_POSTGRES_URL names). */
+/** Runs `run` on a connection to the server's maintenance database (the one TEST_POSTGRES_URL names). */
 export async function onPostgres<T>(run: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: testPostgresUrl(), connectionTimeoutMillis: 5000 });
   await client.connect();
@@ -81,6 +81,15 @@ export async function freshPostgresUrl(): Promise<string> {
       }
     }
   });
+  return postgresUrlFor(name);
+}
+
+/** A new database with no tables at all, for tests that migrate it themselves. */
+export async function emptyPostgresUrl(): Promise<string> {
+  const template = process.env[PG_TEMPLATE_ENV];
+  if (!template) throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
+  const name = `${template.replace(/_template$/, "")}_${randomBytes(6).toString("hex")}_empty`;
+  await onPostgres((client) => client.query(`CREATE DATABASE "${name}"`));
   return postgresUrlFor(name);
 }
 

@@ -1,0 +1,89 @@
+import { restartDelay } from "../../src/cluster";
+import { freshDatabaseUrl, testDatabase } from "../support/databases";
+import { REGISTER, getStatus, postOnOwnConnection, startProcess, workerPids, type ServerProcess } from "../support/processes";
+
+// `npm start` as a deployment runs it: one process, or WEB_CONCURRENCY
+// workers behind one port; SIGTERM drains either.
+
+const PASSWORD = "a long enough passphrase 1";
+
+async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
+  let server: ServerProcess;
+  afterAll(() => server?.stop("SIGKILL"));
+
+  it("migrates once in the primary, serves from two workers, replaces a killed one, and exits 0 on SIGTERM", async () => {
+    server = await startProcess({ DATABASE_URL: await freshDatabaseUrl(), WEB_CONCURRENCY: "2", LOG_LEVEL: "info" });
+    expect(server.output().match(/Migrations:/g)).toHaveLength(1);
+    expect(server.output()).toMatch(/2 workers; primary pid \d+/);
+    const first = await waitUntil(() => {
+      const pids = new Set(workerPids(server.output()));
+      return pids.size === 2 ? [...pids] : undefined;
+    }, "two workers");
+    expect(first).not.toContain(server.pid);
+    for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
+
+    // A worker dies: the other keeps answering while the primary forks a new one.
+    process.kill(first[0]!, "SIGKILL");
+    const statuses: number[] = [];
+    const fresh = await waitUntil(async () => {
+      statuses.push(await getStatus(`${server.url}/healthz`));
+      return workerPids(server.output()).find((pid) => !first.includes(pid));
+    }, "a replacement worker");
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(fresh).not.toBe(first[0]);
+    expect(isAlive(first[1]!)).toBe(true);
+    expect(server.output()).toContain("worker died; starting another");
+    for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
+
+    expect(await server.stop("SIGTERM")).toBe(0);
+    expect([first[1], fresh].filter((pid) => isAlive(pid!))).toEqual([]);
+  });
+});
+
+describe.each([1, 2])(`SIGTERM with requests in flight, WEB_CONCURRENCY=%i (${testDatabase()})`, (workers) => {
+  let server: ServerProcess;
+  afterAll(() => server?.stop("SIGKILL"));
+
+  it("finishes them, then exits 0", async () => {
+    server = await startProcess({ DATABASE_URL: await freshDatabaseUrl(), WEB_CONCURRENCY: String(workers), MIGRATE_ON_START: "false" });
+    // Each sign-up hashes a password (tens of ms on the thread pool), so the
+    // others are still running when the first answer arrives.
+    const requests = Array.from({ length: 6 }, (_, i) =>
+      postOnOwnConnection(server.url, REGISTER, { input: { username: `drain${i}`, email: `drain${i}@example.com`, password: PASSWORD } }),
+    );
+    await Promise.race(requests);
+    const exit = server.stop("SIGTERM");
+    const answers = await Promise.all(requests);
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
+    expect(answers.every((a) => /^[0-9a-f]{40}$/.test(a.body.data?.register?.token))).toBe(true);
+    expect(await exit).toBe(0);
+    await expect(getStatus(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe("restartDelay", () => {
+  it("replaces a worker at once after a healthy run, and backs off on a crash loop up to 30 s", () => {
+    expect([0, 1, 2, 3, 4].map(restartDelay)).toEqual([0, 500, 1000, 2000, 4000]);
+    expect(restartDelay(50)).toBe(30_000);
+  });
+});

@@ -1,0 +1,55 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { freshSqliteUrl } from "../support/databases";
+import { OBTAIN, gqlAt, startProcess, type ServerProcess } from "../support/processes";
+import { describeSqlite } from "../support/providers";
+
+// REDIS_URL moves the login counters to Redis: two processes on two
+// different SQLite files share nothing but Redis, and still count together.
+// scripts/test.mjs sets TEST_REDIS_URL when Redis answers.
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const describeRedis = redisUrl ? describeSqlite : describe.skip;
+const RATE = 2;
+
+describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
+  // Unique per run, so runs sharing one Redis never see each other's counters.
+  const prefix = `dtg-test-${randomBytes(6).toString("hex")}:`;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(redisUrl!);
+    const env = { REDIS_URL: redisUrl!, REDIS_PREFIX: prefix, LOGIN_RATE: `${RATE}/min`, MIGRATE_ON_START: "false" };
+    [a, b] = await Promise.all([
+      startProcess({ ...env, DATABASE_URL: freshSqliteUrl() }),
+      startProcess({ ...env, DATABASE_URL: freshSqliteUrl() }),
+    ]);
+  });
+
+  afterAll(async () => {
+    expect(await Promise.all([a?.stop(), b?.stop()])).toEqual([0, 0]);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it("says where the limits live", () => {
+    expect(a.output()).toContain("limits: redis");
+    expect(b.output()).toContain("limits: redis");
+  });
+
+  it("counts failed logins through A and B toward one LOGIN_RATE", async () => {
+    const wrong = { username: "mallory", password: "not the password" };
+    expect((await gqlAt(a.url, OBTAIN, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect((await gqlAt(b.url, OBTAIN, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    for (const server of [a, b]) {
+      const res = await gqlAt(server.url, OBTAIN, wrong);
+      expect(res.status).toBe(429);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
+    }
+    // The counters are Redis keys under this run's prefix.
+    expect((await redis.keys(`${prefix}*`)).sort()).toEqual([`${prefix}login-ip:127.0.0.1`, `${prefix}login-user:mallory`]);
+  });
+});

@@ -1,0 +1,52 @@
+import { freshDatabaseUrl, testDatabase } from "../support/databases";
+import { startServer, type TestServer } from "../support/server";
+
+// Without REDIS_URL the login counters live in the database itself, so two
+// servers on one database (here: in one process, each with its own
+// connections) count together, on SQLite as on PostgreSQL.
+
+const OBTAIN = `mutation ($username: String!, $password: String!) { obtainToken(username: $username, password: $password) { token } }`;
+const wrong = { username: "mallory", password: "not the password" };
+
+describe(`login counters in the database (${testDatabase()})`, () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const DATABASE_URL = await freshDatabaseUrl();
+    a = await startServer({ DATABASE_URL, LOGIN_RATE: "3/min" });
+    b = await startServer({ DATABASE_URL, LOGIN_RATE: "3/min" });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it("uses the database as the store", () => {
+    expect(a.app.limits).toBe(testDatabase());
+  });
+
+  it("counts failures through either server toward one limit", async () => {
+    const codes = [];
+    for (const server of [a, b, a]) codes.push((await server.gql(OBTAIN, wrong)).body.errors?.[0]?.extensions?.code);
+    expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT"]);
+    for (const server of [b, a]) {
+      const res = await server.gql(OBTAIN, wrong);
+      expect(res.status).toBe(429);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
+    }
+  });
+});
+
+describe("REDIS_URL with no Redis behind it", () => {
+  let server: TestServer;
+  // Port 1: nothing listens there, so every command fails at once.
+  beforeAll(async () => (server = await startServer({ REDIS_URL: "redis://127.0.0.1:1", LOGIN_RATE: "2/min" })));
+  afterAll(() => server.close());
+
+  it("keeps logins working and limited, on this process's own counters", async () => {
+    expect(server.app.limits).toBe("redis");
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await server.gql(OBTAIN, wrong)).body.errors?.[0]?.extensions?.code);
+    expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
+  });
+});
