@@ -6,8 +6,10 @@ import { REGISTER, getStatus, postOnOwnConnection, startProcess, workerPids, typ
 // workers behind one port; SIGTERM drains either.
 
 const PASSWORD = "a long enough passphrase 1";
+// Real processes start slowly on a busy machine.
+jest.setTimeout(180_000);
 
-async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -43,6 +45,10 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
 
     // A worker dies: the other keeps answering while the primary forks a new one.
     process.kill(first[0]!, "SIGKILL");
+    // (A connection the primary hands to the worker in the instant it dies is
+    // lost: node:cluster's round-robin cannot take it back. From the primary's
+    // noticing on, every connection goes to a live worker.)
+    await server.waitFor(/worker died; starting another/);
     const statuses: number[] = [];
     const fresh = await waitUntil(async () => {
       statuses.push(await getStatus(`${server.url}/healthz`));
@@ -52,7 +58,6 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(fresh).not.toBe(first[0]);
     expect(isAlive(first[1]!)).toBe(true);
-    expect(server.output()).toContain("worker died; starting another");
     for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
 
     expect(await server.stop("SIGTERM")).toBe(0);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { freshSqliteUrl } from "../support/databases";
-import { OBTAIN, gqlAt, startProcess, type ServerProcess } from "../support/processes";
+import { OBTAIN, gqlAt, stopCleanly, startProcess, type ServerProcess } from "../support/processes";
 import { describeSqlite } from "../support/providers";
 
 // REDIS_URL moves the login counters to Redis: two processes on two
@@ -10,6 +10,9 @@ import { describeSqlite } from "../support/providers";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const describeRedis = redisUrl ? describeSqlite : describe.skip;
+// Real processes start slowly on a busy machine.
+jest.setTimeout(180_000);
+
 const RATE = 2;
 
 describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
@@ -29,7 +32,7 @@ describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
   });
 
   afterAll(async () => {
-    expect(await Promise.all([a?.stop(), b?.stop()])).toEqual([0, 0]);
+    await stopCleanly(a, b);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();

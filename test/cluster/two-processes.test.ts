@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
 import { emptyPostgresUrl } from "../support/databases";
-import { ME, OBTAIN, REGISTER, gqlAt, manage, startProcess, type ServerProcess } from "../support/processes";
+import { ME, OBTAIN, stopCleanly, REGISTER, gqlAt, manage, startProcess, type ServerProcess } from "../support/processes";
 import { describePostgres } from "../support/providers";
 import { auth } from "../support/server";
 
@@ -11,6 +11,9 @@ import { auth } from "../support/server";
 // counters holds at once in the other.
 
 const PASSWORD = "a long enough passphrase 1";
+// Real processes start slowly on a busy machine.
+jest.setTimeout(180_000);
+
 const RATE = 3;
 const MIGRATIONS = join(__dirname, "..", "..", "prisma", "postgresql", "migrations");
 
@@ -37,7 +40,7 @@ describePostgres("two server processes sharing PostgreSQL", () => {
   });
 
   afterAll(async () => {
-    expect(await Promise.all([a?.stop(), b?.stop()])).toEqual([0, 0]);
+    await stopCleanly(a, b);
   });
 
   it("migrated the empty database (every migration, from A)", async () => {

@@ -66,7 +66,8 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
     }),
   );
 
-  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+  // Generous: a start with migrations takes seconds, more on a busy machine.
+  const waitFor = (pattern: RegExp, timeoutMs = 120_000) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
         const match = pattern.exec(text);
@@ -98,6 +99,14 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
       return exited;
     },
   };
+}
+
+/** Stops each with SIGTERM; throws, with its output, for any that did not exit 0. */
+export async function stopCleanly(...servers: (ServerProcess | undefined)[]): Promise<void> {
+  const started = servers.filter((s): s is ServerProcess => s !== undefined);
+  const codes = await Promise.all(started.map((s) => s.stop("SIGTERM")));
+  const bad = started.flatMap((s, i) => (codes[i] === 0 ? [] : [`pid ${s.pid} exited with ${codes[i]}:\n${s.output().slice(-4000)}`]));
+  if (bad.length > 0) throw new Error(bad.join("\n"));
 }
 
 /** Runs `node dist/manage/manage.js ...args`; resolves with its status and output. */
@@ -136,10 +145,11 @@ export const ME = `{ me { username } }`;
 /** GET on a new connection each time (no keep-alive), so a dead worker's socket is never reused. */
 export function getStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false }, (res) => {
+    const req = http.get(url, { agent: false, timeout: 10_000 }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within 10 s`)));
     req.on("error", reject);
   });
 }
