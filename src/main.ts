@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   if (cluster.isPrimary) {
     if (config.MIGRATE_ON_START) {
       const output = await migrate(config.DATABASE_URL);
-      console.log(/No pending migrations/.test(output) ? "Migrations: none to apply." : "Migrations: applied.");
+      logger.info(/No pending migrations/.test(output) ? "migrations: none to apply" : "migrations: applied");
     }
     if (config.WEB_CONCURRENCY > 1) return runPrimary(config, logger);
   }
@@ -51,12 +51,12 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     const users = await app.db.prisma.user.count();
     console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
     console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
-    console.log(`Login limits: ${describeLimits(app.limits)}`);
     console.log(
       users === 0
         ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
         : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
     );
+    console.log(`Login limits: ${describeLimits(app.limits)}`);
   }
 
   let stopping = false;

@@ -34,8 +34,8 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
 
   it("migrates once in the primary, serves from two workers, replaces a killed one, and exits 0 on SIGTERM", async () => {
     server = await startProcess({ DATABASE_URL: await freshDatabaseUrl(), WEB_CONCURRENCY: "2", LOG_LEVEL: "info" });
-    expect(server.output().match(/Migrations:/g)).toHaveLength(1);
-    expect(server.output()).toMatch(/2 workers; primary pid \d+/);
+    expect(server.output().match(/"msg":"migrations: /g)).toHaveLength(1);
+    expect(server.output()).toContain(`Workers: 2, sharing the port; primary pid ${server.pid}`);
     const first = await waitUntil(() => {
       const pids = new Set(workerPids(server.output()));
       return pids.size === 2 ? [...pids] : undefined;

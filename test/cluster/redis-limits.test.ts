@@ -39,8 +39,8 @@ describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
   });
 
   it("says where the limits live", () => {
-    expect(a.output()).toContain("limits: redis");
-    expect(b.output()).toContain("limits: redis");
+    expect(a.output()).toContain("Login limits: counted in Redis");
+    expect(b.output()).toContain("Login limits: counted in Redis");
   });
 
   it("counts failed logins through A and B toward one LOGIN_RATE", async () => {

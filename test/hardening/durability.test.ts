@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
 import { freshSqliteUrl } from "../support/databases";
+import { describeSqlite } from "../support/providers";
 
 // The built server (`node dist/main.js`, as `npm start` runs it) killed with
 // SIGKILL in the middle of a stream of writes: on restart over the same
@@ -52,64 +53,67 @@ async function gql(url: string, key: string, query: string, variables?: Record<s
   return { status: res.status, body: (await res.json()) as { data?: any; errors?: unknown[] } };
 }
 
-it("keeps every acknowledged write across a SIGKILL, and passes PRAGMA integrity_check", async () => {
-  if (!existsSync(MAIN)) throw new Error("dist/main.js is missing: run `npm run build` (npm test does) first");
-  const databaseUrl = freshSqliteUrl();
-  const file = databaseUrl.slice("file:".length);
-  const app = createApp(loadConfig({ DATABASE_URL: databaseUrl, NODE_ENV: "test" }));
-  const { token: key } = await app.services.users.create(
-    { username: "writer", email: "writer@example.com", password: "a durable passphrase", isStaff: false },
-    { allowStaff: false, tokenName: "test" },
-  );
-  await app.close();
+// It reads the SQLite file itself: SQLite runs only.
+describeSqlite("SQLite durability", () => {
+  it("keeps every acknowledged write across a SIGKILL, and passes PRAGMA integrity_check", async () => {
+    if (!existsSync(MAIN)) throw new Error("dist/main.js is missing: run `npm run build` (npm test does) first");
+    const databaseUrl = freshSqliteUrl();
+    const file = databaseUrl.slice("file:".length);
+    const app = createApp(loadConfig({ DATABASE_URL: databaseUrl, NODE_ENV: "test" }));
+    const { token: key } = await app.services.users.create(
+      { username: "writer", email: "writer@example.com", password: "a durable passphrase", isStaff: false },
+      { allowStaff: false, tokenName: "test" },
+    );
+    await app.close();
 
-  const first = await start(databaseUrl);
-  const acknowledged: number[] = [];
-  let next = 0;
-  let killed = false;
-  const create = "mutation($i: StudentInput!) { createStudent(input: $i) { roll } }";
-  // Four writers in a loop; the kill lands while some requests are in flight.
-  const writer = async () => {
-    while (!killed) {
-      const roll = next++;
-      try {
-        const res = await gql(first.url, key, create, { i: { name: `Student ${roll}`, roll, city: "Durable" } });
-        if (res.status === 200 && res.body.data?.createStudent?.roll === roll) acknowledged.push(roll);
-      } catch {
-        // Connection reset by the kill: not acknowledged, so no promise was made.
+    const first = await start(databaseUrl);
+    const acknowledged: number[] = [];
+    let next = 0;
+    let killed = false;
+    const create = "mutation($i: StudentInput!) { createStudent(input: $i) { roll } }";
+    // Four writers in a loop; the kill lands while some requests are in flight.
+    const writer = async () => {
+      while (!killed) {
+        const roll = next++;
+        try {
+          const res = await gql(first.url, key, create, { i: { name: `Student ${roll}`, roll, city: "Durable" } });
+          if (res.status === 200 && res.body.data?.createStudent?.roll === roll) acknowledged.push(roll);
+        } catch {
+          // Connection reset by the kill: not acknowledged, so no promise was made.
+        }
       }
-    }
-  };
-  const writers = Array.from({ length: 4 }, writer);
-  while (acknowledged.length < 80) await new Promise((r) => setTimeout(r, 5));
-  first.child.kill("SIGKILL");
-  killed = true;
-  expect(await exited(first.child)).toBe("SIGKILL");
-  await Promise.all(writers);
-  expect(existsSync(`${file}-wal`)).toBe(true);
+    };
+    const writers = Array.from({ length: 4 }, writer);
+    while (acknowledged.length < 80) await new Promise((r) => setTimeout(r, 5));
+    first.child.kill("SIGKILL");
+    killed = true;
+    expect(await exited(first.child)).toBe("SIGKILL");
+    await Promise.all(writers);
+    expect(existsSync(`${file}-wal`)).toBe(true);
 
-  const second = await start(databaseUrl);
-  try {
-    const stored = new Set<number>();
-    for (let offset = 0; ; offset += 100) {
-      const res = await gql(second.url, key, "query($o: Int) { students(limit: 100, offset: $o, orderBy: ROLL_ASC) { results { roll } } }", { o: offset });
-      const rolls = (res.body.data.students.results as { roll: number }[]).map((r) => r.roll);
-      rolls.forEach((r) => stored.add(r));
-      if (rolls.length < 100) break;
+    const second = await start(databaseUrl);
+    try {
+      const stored = new Set<number>();
+      for (let offset = 0; ; offset += 100) {
+        const res = await gql(second.url, key, "query($o: Int) { students(limit: 100, offset: $o, orderBy: ROLL_ASC) { results { roll } } }", { o: offset });
+        const rolls = (res.body.data.students.results as { roll: number }[]).map((r) => r.roll);
+        rolls.forEach((r) => stored.add(r));
+        if (rolls.length < 100) break;
+      }
+      expect(acknowledged.filter((roll) => !stored.has(roll))).toEqual([]);
+      // Nothing is there that was never attempted.
+      expect([...stored].every((roll) => roll < next)).toBe(true);
+    } finally {
+      second.child.kill("SIGTERM");
+      await exited(second.child);
     }
-    expect(acknowledged.filter((roll) => !stored.has(roll))).toEqual([]);
-    // Nothing is there that was never attempted.
-    expect([...stored].every((roll) => roll < next)).toBe(true);
-  } finally {
-    second.child.kill("SIGTERM");
-    await exited(second.child);
-  }
 
-  const db = new Sqlite(file, { readonly: true });
-  try {
-    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-  } finally {
-    db.close();
-  }
+    const db = new Sqlite(file, { readonly: true });
+    try {
+      expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -1,10 +1,10 @@
-import { freshSqliteUrl } from "../support/databases";
+import { emptyPostgresUrl, freshDatabaseUrl, freshSqliteUrl, testDatabase } from "../support/databases";
 import { ensureBuilt, runNode } from "../support/build";
 import { expectError } from "../support/expect";
 import { PASSWORD, auth, startServer, type TestServer } from "../support/server";
 
 // The manage command as a user runs it: a subprocess of the built program, on
-// the same SQLite file as a live server that checks what it did.
+// the same database as a live server that checks what it did.
 
 let server: TestServer;
 let env: Record<string, string>;
@@ -18,7 +18,7 @@ const KEY_LINE = (username: string) => new RegExp(`^Generated token ([0-9a-f]{40
 
 beforeAll(async () => {
   await ensureBuilt();
-  const url = freshSqliteUrl();
+  const url = await freshDatabaseUrl();
   env = { DATABASE_URL: url };
   server = await startServer({ DATABASE_URL: url });
 }, 120_000);
@@ -189,8 +189,9 @@ describe("migrate and configuration", () => {
     expect(await manage(["migrate"])).toEqual({ code: 0, stdout: "No migrations to apply.\n", stderr: "" });
   });
 
-  it("migrate on a new database file applies the migrations", async () => {
-    const url = `${freshSqliteUrl().replace(/db\.sqlite3$/, "")}new/db.sqlite3`;
+  it("migrate on a new database applies the migrations", async () => {
+    const url =
+      testDatabase() === "postgresql" ? await emptyPostgresUrl() : `${freshSqliteUrl().replace(/db\.sqlite3$/, "")}new/db.sqlite3`;
     expect(await manage(["migrate"], { env: { DATABASE_URL: url } })).toEqual({ code: 0, stdout: "Migrations applied.\n", stderr: "" });
   });
 

@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
-import { freshSqliteUrl } from "../support/databases";
+import { databaseFromUrl, describeDatabase } from "../../src/db/database-url";
+import { freshDatabaseUrl } from "../support/databases";
 
 // `npm start` (node dist/main.js, built by npm test) tells where it listens,
 // which database it uses and how to get a first key.
@@ -38,15 +39,15 @@ function startupLines(databaseUrl: string): Promise<string[]> {
 
 describe("npm start", () => {
   it("on an empty database: the address, the playground, the database and how to make the first user", async () => {
-    const url = freshSqliteUrl();
+    const url = await freshDatabaseUrl();
     const [serving, database, hint] = await startupLines(url);
     expect(serving).toMatch(/^Serving GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql \(playground: http:\/\/127\.0\.0\.1:\d+\/playground\)$/);
-    expect(database).toBe(`Database: SQLite at ${url.slice("file:".length)}`);
+    expect(database).toBe(`Database: ${describeDatabase(databaseFromUrl(url))}`);
     expect(hint).toBe("No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key).");
   });
 
   it("with users: the httpie command that obtains a key", async () => {
-    const url = freshSqliteUrl();
+    const url = await freshDatabaseUrl();
     const app = createApp(loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" }));
     try {
       await app.services.users.create(
