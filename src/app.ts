@@ -41,6 +41,7 @@ export function createApp(config: Config, opts: { limiters?: LimiterFactory } = 
     userThrottle: config.USER_RATE ? new UserThrottle(store.limiters, config.USER_RATE) : null,
     limits: store.kind,
     async close() {
+      await tokens.settle();
       await Promise.allSettled([store.close(), db.prisma.$disconnect()]);
     },
   };

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { auth, startServer, type TestServer } from "./support/server";
+import { describeSqlite } from "./support/providers";
 
 // The database file itself, byte by byte: keys and passwords set through the
 // API must not be in it, in the main file or in its write-ahead log.
@@ -56,7 +57,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-describe("the SQLite file", () => {
+// It reads the SQLite files themselves: SQLite runs only.
+describeSqlite("the SQLite file", () => {
   it("holds no key and no password in plaintext, WAL included", async () => {
     const bytes = files();
     expect(bytes.length).toBeGreaterThanOrEqual(1);

@@ -59,6 +59,8 @@ export interface TokenServiceOptions {
 }
 
 export class TokenService {
+  /** lastUsedAt writes in flight (see settle). */
+  private readonly bookkeeping = new Set<Promise<unknown>>();
   private readonly now: () => Date;
 
   constructor(
@@ -89,6 +91,14 @@ export class TokenService {
   }
 
   /**
+   * Waits for the lastUsedAt writes still running. Closing the database under
+   * them strands PostgreSQL connections mid-transaction, and the close waits forever.
+   */
+  async settle(): Promise<void> {
+    await Promise.all([...this.bookkeeping]);
+  }
+
+  /**
    * DRF's authenticate_credentials: the user behind a key, or a 401 with
    * DRF's message. One statement fetches the token joined with its user:
    * Prisma would load the relation with a second query, and this runs on
@@ -113,9 +123,11 @@ export class TokenService {
     if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       // Bookkeeping only: the request does not wait for it, and a revoked
       // token (deleted meanwhile) just matches no row.
-      this.db.prisma.token
+      const write: Promise<unknown> = this.db.prisma.token
         .updateMany({ where: { id: tokenId }, data: { lastUsedAt: now } })
-        .catch(() => undefined);
+        .catch(() => undefined)
+        .finally(() => this.bookkeeping.delete(write));
+      this.bookkeeping.add(write);
     }
     return { user, tokenId };
   }

@@ -105,13 +105,20 @@ function postgresStore(url: string): LimiterStore {
 function sqliteStore(file: string): LimiterStore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Sqlite = require("better-sqlite3") as typeof import("better-sqlite3");
-  // The same busy timeout as the app's connection: writers in other processes wait.
-  const db = new Sqlite(file, { timeout: 5000 });
+  // Opened on first use, so a missing file fails a login (readyz reports
+  // it), not the start; the same busy timeout as the app's connection.
+  let db: import("better-sqlite3").Database | undefined;
+  const open = () => (db ??= new Sqlite(file, { timeout: 5000 }));
+  // The two calls RateLimiterSQLite makes on a better-sqlite3 handle.
+  const lazy = {
+    prepare: (sql: string) => open().prepare(sql),
+    transaction: <F extends (...args: never[]) => unknown>(fn: F) => open().transaction(fn),
+  };
   // Expired counters are only overwritten by their own key: sweep the rest
   // now and then (the limiter's own sweep could outlive close()).
   const sweep = setInterval(() => {
     try {
-      db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(Date.now() - 3_600_000);
+      db?.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(Date.now() - 3_600_000);
     } catch {
       // busy or closed: the next sweep catches up
     }
@@ -121,7 +128,7 @@ function sqliteStore(file: string): LimiterStore {
     kind: "sqlite",
     limiters: (name, rate) =>
       new RateLimiterSQLite({
-        storeClient: db,
+        storeClient: lazy,
         storeType: "better-sqlite3",
         tableName: TABLE,
         tableCreated: true,
@@ -132,7 +139,7 @@ function sqliteStore(file: string): LimiterStore {
       }),
     async close() {
       clearInterval(sweep);
-      db.close();
+      db?.close();
     },
   };
 }

@@ -14,8 +14,10 @@ const STALE_AFTER_S = 3 * 3600;
 export default async function globalSetup(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "drf-token-graphql-tests-"));
   process.env[TEST_ROOT_ENV] = root;
+  // The SQLite template exists in both runs: some tests need a SQLite file whatever the run.
+  const sqlite = migrate(databaseFromUrl(`file:${join(root, "template.sqlite3")}`));
   if (testDatabase() === "sqlite") {
-    await migrate(databaseFromUrl(`file:${join(root, "template.sqlite3")}`));
+    await sqlite;
     console.log(`\n[tests] database: SQLite (a migrated copy of one template per server, under ${root})`);
     return;
   }
@@ -26,7 +28,7 @@ export default async function globalSetup(): Promise<void> {
     await client.query(`CREATE DATABASE "${template}"`);
   });
   process.env[PG_TEMPLATE_ENV] = template;
-  await migrate(databaseFromUrl(postgresUrlFor(template)));
+  await Promise.all([sqlite, migrate(databaseFromUrl(postgresUrlFor(template)))]);
   // Host and port only: the URL may hold a password.
   const { host } = new URL(testPostgresUrl());
   console.log(`\n[tests] database: PostgreSQL at ${host} (template ${template}; a fresh database per server)`);
