@@ -36,10 +36,15 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (announced || listening.size < config.WEB_CONCURRENCY) return;
     announced = true;
     const base = `http://${address.address ?? config.HOST}:${address.port}`;
-    console.log(`Serving GraphQL at ${base}/graphql (playground: ${base}/playground)`);
-    console.log(`Workers: ${config.WEB_CONCURRENCY}, sharing the port; primary pid ${process.pid}`);
-    console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
-    console.log(`Login limits: ${describeLimits(limiterStoreKind(config))}`);
+    // One write, so a reader of the output sees the lines together.
+    console.log(
+      [
+        `Serving GraphQL at ${base}/graphql (playground: ${base}/playground)`,
+        `Workers: ${config.WEB_CONCURRENCY}, sharing the port; primary pid ${process.pid}`,
+        `Database: ${describeDatabase(config.DATABASE_URL)}`,
+        `Login limits: ${describeLimits(limiterStoreKind(config))}`,
+      ].join("\n"),
+    );
   });
 
   cluster.on("exit", (worker: Worker, code, signal) => {

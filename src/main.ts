@@ -49,14 +49,17 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     logger.info({ address }, "worker listening");
   } else {
     const users = await app.db.prisma.user.count();
-    console.log(`Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`);
-    console.log(`Database: ${describeDatabase(config.DATABASE_URL)}`);
+    // One write, so a reader of the output sees the lines together.
     console.log(
-      users === 0
-        ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
-        : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
+      [
+        `Serving GraphQL at ${address}/graphql (playground: ${address}/playground)`,
+        `Database: ${describeDatabase(config.DATABASE_URL)}`,
+        users === 0
+          ? "No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key)."
+          : `Get a key: http POST ${address}/graphql query='mutation { obtainToken(username: "...", password: "...") { token } }'`,
+        `Login limits: ${describeLimits(app.limits)}`,
+      ].join("\n"),
     );
-    console.log(`Login limits: ${describeLimits(app.limits)}`);
   }
 
   let stopping = false;

@@ -280,18 +280,21 @@ describe("lastUsedAt", () => {
     const row = () => server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } });
     expect((await row()).lastUsedAt).toBeNull();
     await me(server, token);
-    await me(server, token); // the write is not awaited by the request; a second request follows it
+    // The request does not wait for the write: wait for it here (on PostgreSQL
+    // a second request could otherwise still see null and write again).
+    await server.app.services.tokens.settle();
     const first = (await row()).lastUsedAt;
     expect(first).not.toBeNull();
     await me(server, token);
     await me(server, token);
+    await server.app.services.tokens.settle();
     expect((await row()).lastUsedAt).toEqual(first);
 
     // A minute later (moved back rather than waited for) it is written again.
     const old = new Date(Date.now() - 61_000);
     await server.app.db.prisma.token.updateMany({ where: { userId: id }, data: { lastUsedAt: old } });
     await me(server, token);
-    await me(server, token);
+    await server.app.services.tokens.settle();
     expect((await row()).lastUsedAt!.getTime()).toBeGreaterThan(old.getTime() + 30_000);
   });
 
