@@ -301,6 +301,7 @@ describe("lastUsedAt", () => {
   it("is shown in myTokens", async () => {
     const { token } = await server.user("shown");
     await me(server, token);
+    await server.app.services.tokens.settle(); // the request does not wait for the write
     const res = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(token));
     expect(res.body.data!.myTokens[0]!.lastUsedAt).not.toBeNull();
   });
