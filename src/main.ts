@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   if (cluster.isPrimary) {
     if (config.MIGRATE_ON_START) {
-      const output = await migrate(config.DATABASE_URL);
+      // A setting can be well-formed and still unusable (a file that is not a
+      // database, a port in use): the line still names the variable.
+      const output = await migrate(config.DATABASE_URL).catch((e: unknown) => {
+        throw new Error(`DATABASE_URL: ${describeDatabase(config.DATABASE_URL)}: ${messageOf(e)}`);
+      });
       logger.info(/No pending migrations/.test(output) ? "migrations: none to apply" : "migrations: applied");
     }
     if (config.WEB_CONCURRENCY > 1) return runPrimary(config, logger);
@@ -80,6 +84,27 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+function messageOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+}
+
+function listenProblem(e: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (e.code) {
+    case "EADDRINUSE":
+      return `PORT: ${port} is already in use on ${host}`;
+    case "EACCES":
+      return `PORT: no permission to listen on ${port}`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+    case "EAI_NONAME":
+      return `HOST: "${host}" does not resolve to an address`;
+    case "EADDRNOTAVAIL":
+      return `HOST: "${host}" is not an address of this machine`;
+    default:
+      return `HOST, PORT: cannot listen on ${host}:${port}: ${messageOf(e)}`;
+  }
 }
 
 main().catch((e: unknown) => {
