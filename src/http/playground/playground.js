@@ -85,6 +85,13 @@ query Me {
   // Plain JSON over POST; any field that returns a key (obtainToken,
   // register, createUser, createToken, changePassword) is announced.
   async function fetcher(params, options) {
+    // Just after a tab switch GraphiQL can still send the previous tab's
+    // operation name with the new tab's document; a name the document does
+    // not define is dropped (a one-operation document then runs as is).
+    const name = params && params.operationName;
+    if (typeof name === "string" && !new RegExp(`\\b(?:query|mutation|subscription)\\s+${name}\\b`).test(params.query || "")) {
+      params = { ...params, operationName: undefined };
+    }
     const response = await fetch(endpoint, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", ...(options && options.headers) },
