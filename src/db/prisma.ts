@@ -1,10 +1,13 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient as SqliteClient } from "../generated/sqlite/client";
+import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "../generated/sqlite/client";
 import type { Database } from "./database-url";
 
 // Both generated clients have the same models and API; the SQLite one's type
 // stands for both. The PostgreSQL client is loaded only when asked for.
 export type Prisma = SqliteClient;
+
+/** The client inside an interactive transaction, or the client itself where none is needed. */
+export type Transaction = SqlitePrisma.TransactionClient;
 
 export interface DatabaseHandle {
   prisma: Prisma;

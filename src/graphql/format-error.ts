@@ -1,26 +1,23 @@
 import type { GraphQLFormattedError } from "graphql";
+import { MESSAGES, isClientCode } from "../shared/errors";
 import { formatLimitError } from "./limits";
 
 // The last word on what a client sees of an error. In production an
 // unexpected error (a bug, a database failure) says only that it happened:
 // its message could name files, SQL or values.
 
-export const INTERNAL_MESSAGE = "Internal server error.";
-
-// The contract's own answers: a stack trace says nothing useful about them,
-// even in development, and would bury the message in a terminal.
-const CLIENT_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
-
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     const error = formatLimitError(formatted);
     const code = error.extensions?.code;
-    if (typeof code === "string" && CLIENT_CODES.has(code) && error.extensions?.stacktrace) {
+    // The contract's own answers: a stack trace says nothing useful about them,
+    // even in development, and would bury the message in a terminal.
+    if (isClientCode(code) && error.extensions?.stacktrace) {
       const { stacktrace: _, ...extensions } = error.extensions;
       return { ...error, extensions };
     }
     if (!production || code !== "INTERNAL_SERVER_ERROR") return error;
     const { locations, path } = error;
-    return { message: INTERNAL_MESSAGE, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    return { message: MESSAGES.internal, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
 }

@@ -1,20 +1,20 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { printSchema } from "graphql";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { parseAuthorizationHeader } from "../auth/authorization-header";
 import type { App } from "../app";
-import type { Context } from "../graphql/context";
+import { createContext, type Context } from "../graphql/context";
 import { formatError } from "../graphql/format-error";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
-import { getSchema } from "../graphql/schema";
+import { getSchema } from "../schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
 import { registerPlayground } from "./playground";
+import { MESSAGES, errorBody } from "../shared/errors";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
 
@@ -108,15 +108,12 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   });
   await apollo.start();
 
-  const context = async (request: FastifyRequest): Promise<Context> => {
-    const key = parseAuthorizationHeader(request.headers.authorization);
-    const auth = key === null ? null : await app.services.tokens.authenticate(key);
-    if (auth) {
-      request.graphql.userId = auth.user.id;
-      await app.userThrottle?.hit(auth.user.id);
-    }
-    return { auth, services: app.services, clientAddress: request.ip, request };
-  };
+  const userThrottle = app.userThrottle;
+  const context = createContext({
+    authenticate: (header) => app.services.tokens.authenticate(header),
+    throttleUser: userThrottle ? (userId) => userThrottle.hit(userId) : undefined,
+    container: app.resolvers,
+  });
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
 
   registerPlayground(fastify);
@@ -144,7 +141,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       reply
         .code(405)
         .header("allow", "GET, POST, OPTIONS")
-        .send({ errors: [{ message: `Method "${request.method}" not allowed.`, extensions: { code: "METHOD_NOT_ALLOWED" } }] }),
+        .send(errorBody("METHOD_NOT_ALLOWED", MESSAGES.methodNotAllowed(request.method))),
   });
 
   const sdl = printSchema(schema) + "\n"; // the same text as schema.graphql

@@ -114,7 +114,7 @@ export function buildProgram(): Command {
             prompter.close();
           }
         }
-        const { token } = await app.services.users.create(
+        const { token } = await app.services.accounts.createUser(
           { username, email, password, isStaff: true },
           { allowStaff: true, tokenName: "cli" },
         );
@@ -134,7 +134,7 @@ export function buildProgram(): Command {
       await withApp(async (app) => {
         const name = tokenName(opts.name, "cli");
         const user = await requireUser(app, username, `Cannot create the Token: user ${username} does not exist`);
-        const { token } = await app.services.tokens.issue(user.id, name, { revokeOthers: opts.reset });
+        const { token } = await app.services.tokens.issueOrNotFound(user.id, name, { revokeOthers: opts.reset });
         console.log(`Generated token ${token} for user ${username}`);
       });
     });
@@ -162,7 +162,7 @@ export function buildProgram(): Command {
         try {
           console.log(`Changing password for user '${username}'`);
           const password = await askPassword(prompter, user);
-          await app.services.users.setPassword(user.id, password);
+          await app.services.accounts.setPassword(user.id, password, null);
         } finally {
           prompter.close();
         }

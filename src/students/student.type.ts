@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { PaginatedResponse } from "../graphql/pagination";
 
 @ObjectType()
 export class Student {
@@ -22,13 +23,7 @@ export class Student {
 }
 
 @ObjectType({ description: "One page of students: `count` is the total that match, ignoring limit/offset." })
-export class StudentList {
-  @Field(() => Int)
-  count!: number;
-
-  @Field(() => [Student])
-  results!: Student[];
-}
+export class StudentList extends PaginatedResponse(Student) {}
 
 export enum StudentOrder {
   ID_ASC = "ID_ASC",

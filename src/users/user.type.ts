@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
+import { PaginatedResponse } from "../graphql/pagination";
 
 @ObjectType()
 export class User {
@@ -25,10 +26,15 @@ export class User {
 }
 
 @ObjectType()
-export class UserList {
-  @Field(() => Int)
-  count!: number;
+export class UserList extends PaginatedResponse(User) {}
 
-  @Field(() => [User])
-  results!: User[];
+export enum UserOrder {
+  ID_ASC = "ID_ASC",
+  ID_DESC = "ID_DESC",
+  USERNAME_ASC = "USERNAME_ASC",
+  USERNAME_DESC = "USERNAME_DESC",
+  DATE_JOINED_ASC = "DATE_JOINED_ASC",
+  DATE_JOINED_DESC = "DATE_JOINED_DESC",
 }
+
+registerEnumType(UserOrder, { name: "UserOrder" });

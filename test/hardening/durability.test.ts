@@ -60,7 +60,7 @@ describeSqlite("SQLite durability", () => {
     const databaseUrl = freshSqliteUrl();
     const file = databaseUrl.slice("file:".length);
     const app = createApp(loadConfig({ DATABASE_URL: databaseUrl, NODE_ENV: "test" }));
-    const { token: key } = await app.services.users.create(
+    const { token: key } = await app.services.accounts.createUser(
       { username: "writer", email: "writer@example.com", password: "a durable passphrase", isStaff: false },
       { allowStaff: false, tokenName: "test" },
     );

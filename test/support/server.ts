@@ -86,7 +86,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     run: (document, ...[variables, headers]) => post(source(document as TypedDocumentNode<unknown, never>), variables, headers),
     async user(username, opts = {}) {
       const password = opts.password ?? PASSWORD;
-      const { user, token } = await app.services.users.create(
+      const { user, token } = await app.services.accounts.createUser(
         { username, email: `${username}@example.com`, password, isStaff: opts.staff ?? false },
         { allowStaff: true, tokenName: "test" },
       );
