@@ -1,12 +1,12 @@
-import { empty, join, raw, sqltag as sql, type Sql } from "@prisma/client/runtime/client";
+import { join, raw, sqltag as sql, type Sql } from "@prisma/client/runtime/client";
 import type { Database } from "./database-url";
 
 // SQL built from the Prisma runtime's own tag, which neither generated client
 // owns: the same statement text runs on SQLite and PostgreSQL (quoted names,
 // bound parameters). Raw SQL lives only in the `<entity>.queries.ts` modules;
-// the rule for when to use it is in db/README.md.
+// the rule for when to use it is in the README's Layout section.
 
-export { empty, join, raw, sql, type Sql };
+export { join, raw, sql, type Sql };
 
 /** What a query module needs of a Prisma client or of an interactive transaction. */
 export interface SqlRunner {

@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from "graphql";
-import { MESSAGES, isClientCode } from "../shared/errors";
+import { MESSAGES, isContractCode } from "../shared/errors";
 import { formatLimitError } from "./limits";
 
 // The last word on what a client sees of an error. In production an
@@ -12,7 +12,7 @@ export function formatError(production: boolean) {
     const code = error.extensions?.code;
     // The contract's own answers: a stack trace says nothing useful about them,
     // even in development, and would bury the message in a terminal.
-    if (isClientCode(code) && error.extensions?.stacktrace) {
+    if (isContractCode(code) && error.extensions?.stacktrace) {
       const { stacktrace: _, ...extensions } = error.extensions;
       return { ...error, extensions };
     }

@@ -32,9 +32,11 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** Codes that describe the client's request: no stack trace is ever attached to them. */
-export function isClientCode(code: unknown): code is ErrorCode {
-  return typeof code === "string" && code in ERROR_STATUS && code !== "INTERNAL_SERVER_ERROR";
+const CONTRACT_CODES: ReadonlySet<string> = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"] satisfies ErrorCode[]);
+
+/** The contract's own answers: a stack trace says nothing useful about them, even in development. */
+export function isContractCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && CONTRACT_CODES.has(code);
 }
 
 export const MESSAGES = {

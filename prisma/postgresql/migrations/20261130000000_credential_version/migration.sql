@@ -1,2 +1,2 @@
--- Password changes bump it; see model User in prisma/sqlite/schema.prisma.
+-- Bumped by every password change (see model User in prisma/sqlite/schema.prisma)
 ALTER TABLE "User" ADD COLUMN "credentialVersion" INTEGER NOT NULL DEFAULT 0;
