@@ -1,4 +1,4 @@
-import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
+import { ArgsType, Field, Int, ObjectType, registerEnumType, type ClassType } from "type-graphql";
 import { z } from "zod";
 import { MESSAGES } from "../shared/errors";
 
@@ -55,3 +55,25 @@ export const paginationRules = {
     .nullish()
     .transform((s) => (s ? s : undefined)),
 };
+
+type Direction = "ASC" | "DESC";
+
+/**
+ * A list's sort order, written once: the GraphQL enum (`NAME_ASC`,
+ * `NAME_DESC`, …, one pair per column) and the ORDER BY each value means.
+ * `id` breaks ties, so pages never overlap or skip.
+ */
+export function sortOrder<const K extends string>(name: string, columns: Record<K, string>) {
+  type Value = `${K}_${Direction}`;
+  const values = {} as { [V in Value]: V };
+  const sql = {} as Record<Value, string>;
+  for (const [key, column] of Object.entries(columns) as [K, string][]) {
+    for (const direction of ["ASC", "DESC"] as const) {
+      const value = `${key}_${direction}` as Value;
+      (values as Record<string, string>)[value] = value;
+      sql[value] = column === "id" ? `"id" ${direction}` : `"${column}" ${direction}, "id" ${direction}`;
+    }
+  }
+  registerEnumType(values, { name });
+  return { values, sql };
+}

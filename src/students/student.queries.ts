@@ -1,7 +1,7 @@
 import type { Database } from "../db/database-url";
 import type { StudentModel } from "../db/models";
 import { columnList, from, orderBy, pageOf, searchCondition, table, type RowOfTable, type SqlRunner } from "../db/sql";
-import { StudentOrder } from "./student.type";
+import { STUDENT_ORDER_SQL, type StudentOrder } from "./student.type";
 
 // The Student table's SQL, for the reads every request makes (a page, one
 // student). Columns are typed from Prisma's generated model, so renaming one
@@ -9,16 +9,6 @@ import { StudentOrder } from "./student.type";
 
 export const students = table<StudentModel>()("Student", ["id", "name", "roll", "city", "createdAt", "updatedAt"]);
 export type StudentRow = RowOfTable<typeof students>;
-
-const ORDER: Record<StudentOrder, string> = {
-  ID_ASC: `"id" ASC`,
-  ID_DESC: `"id" DESC`,
-  // id breaks ties so pages never overlap or skip.
-  NAME_ASC: `"name" ASC, "id" ASC`,
-  NAME_DESC: `"name" DESC, "id" DESC`,
-  ROLL_ASC: `"roll" ASC`,
-  ROLL_DESC: `"roll" DESC`,
-};
 
 export function listStudents(
   db: SqlRunner,
@@ -29,7 +19,7 @@ export function listStudents(
     select: columnList(students),
     from: from(students),
     where: searchCondition<StudentModel>(provider, ["name", "city"], q.terms),
-    orderBy: orderBy(ORDER[q.order]),
+    orderBy: orderBy(STUDENT_ORDER_SQL[q.order]),
     limit: q.limit,
     offset: q.offset,
   });

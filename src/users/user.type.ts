@@ -1,5 +1,5 @@
-import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
-import { PaginatedResponse } from "../graphql/pagination";
+import { Field, ID, ObjectType } from "type-graphql";
+import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
 @ObjectType()
 export class User {
@@ -28,13 +28,8 @@ export class User {
 @ObjectType()
 export class UserList extends PaginatedResponse(User) {}
 
-export enum UserOrder {
-  ID_ASC = "ID_ASC",
-  ID_DESC = "ID_DESC",
-  USERNAME_ASC = "USERNAME_ASC",
-  USERNAME_DESC = "USERNAME_DESC",
-  DATE_JOINED_ASC = "DATE_JOINED_ASC",
-  DATE_JOINED_DESC = "DATE_JOINED_DESC",
-}
-
-registerEnumType(UserOrder, { name: "UserOrder" });
+const order = sortOrder("UserOrder", { ID: "id", USERNAME: "username", DATE_JOINED: "dateJoined" });
+export const UserOrder = order.values;
+export type UserOrder = keyof typeof UserOrder;
+/** The ORDER BY of each UserOrder. */
+export const USER_ORDER_SQL = order.sql;
