@@ -39,7 +39,7 @@ export const usernameField = z
       ),
   );
 
-const emailField = z
+export const emailField = z
   .string()
   .trim()
   .max(254, "Ensure this field has no more than 254 characters.")
