@@ -5,7 +5,7 @@ import { UserThrottle } from "./auth/user-throttle";
 import type { Config } from "./config/config";
 import { connect, type DatabaseHandle } from "./db/prisma";
 import type { Services } from "./graphql/context";
-import { createLimiterStore, type LimiterFactory, type LimiterStore } from "./limits/rate-limiter";
+import { createLimiterStore, type LimiterStore } from "./limits/rate-limiter";
 import { StudentService } from "./students/student.service";
 import { UserService } from "./users/user.service";
 
@@ -23,12 +23,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** `limiters` replaces the store chosen from the configuration (see createLimiterStore). */
-export function createApp(config: Config, opts: { limiters?: LimiterFactory } = {}): App {
+export function createApp(config: Config): App {
   const db = connect(config.DATABASE_URL);
-  const store: LimiterStore = opts.limiters
-    ? { kind: "memory", limiters: opts.limiters, close: async () => undefined }
-    : createLimiterStore(config);
+  const store = createLimiterStore(config);
   const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
   const users = new UserService(db, tokens);
   const throttle = new LoginThrottle(store.limiters, config.LOGIN_RATE);
