@@ -33,7 +33,7 @@ function violatedFields(e: KnownRequestError): string[] {
     return middle.replace(/_key$/, "").split("_");
   }
   const target = e.meta?.target;
-  return Array.isArray(target) ? target.map(String) : String(target ?? "").split(/[,_]/);
+  return Array.isArray(target) ? target.map(String) : (typeof target === "string" ? target : "").split(/[,_]/);
 }
 
 /** True when a unique constraint on `field` was violated (P2002). */
