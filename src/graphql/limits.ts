@@ -58,7 +58,7 @@ export function graphqlLimits(config: Config): GraphqlLimits {
     blockFieldSuggestion: { enabled: config.production },
   }).protect();
   return {
-    plugins: armor.plugins as ApolloServerPlugin<never>[],
+    plugins: armor.plugins,
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: config.MAX_TOKENS },
   };

@@ -32,8 +32,10 @@ export interface Server {
 
 export async function createServer(app: App, logger: Logger): Promise<Server> {
   const { config } = app;
+  // Typed as Fastify's base logger, so its generics stay the defaults.
+  const loggerInstance: FastifyBaseLogger = logger;
   const fastify = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance,
     // Our own single line per request (onResponse) replaces Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,

@@ -8,6 +8,7 @@ import { loadConfig } from "../config/config";
 import { migrate } from "../db/migrate";
 import { BadInputError } from "../shared/errors";
 import { passwordProblems } from "../users/password-rules";
+import { emailField } from "../users/user.rules";
 import { Prompter } from "./prompt";
 
 // DRF's manage.py for this API: `npm run manage -- <command>`. Every failure
@@ -108,7 +109,16 @@ export function buildProgram(): Command {
               else if (await app.services.users.findByUsername(answer)) console.error("Error: That username is already taken.");
               else username = answer;
             }
-            if (opts.email === undefined) email = (await prompter.ask("Email address: ")).trim();
+            // Checked at its prompt and asked again, as Django does, so a
+            // typo does not cost the passwords typed after it.
+            while (opts.email === undefined) {
+              const answer = emailField.safeParse(await prompter.ask("Email address: "));
+              if (answer.success) {
+                email = answer.data;
+                break;
+              }
+              console.error(`Error: ${answer.error.issues.map((i) => i.message).join(" ")}`);
+            }
             password = await askPassword(prompter, { username, email });
           } finally {
             prompter.close();

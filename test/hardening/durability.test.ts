@@ -28,12 +28,12 @@ function start(databaseUrl: string): Promise<Running> {
   return new Promise((resolve, reject) => {
     let out = "";
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const match = /Serving GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(out);
       if (match) resolve({ child, url: match[1]! });
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
   });
 }

@@ -56,8 +56,8 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
     text += d.toString();
     for (const l of listeners) l();
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
       running.delete(child);
@@ -114,8 +114,8 @@ export function manage(args: string[], env: Record<string, string>): Promise<{ s
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MANAGE, ...args], { cwd: ROOT, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d));
-    child.stderr.on("data", (d: Buffer) => (output += d));
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", reject);
     child.on("exit", (status) => resolve({ status, output }));
   });
@@ -163,7 +163,7 @@ export function postOnOwnConnection(url: string, query: string, variables: Recor
       { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
       (res) => {
         let text = "";
-        res.on("data", (d: Buffer) => (text += d));
+        res.on("data", (d: Buffer) => (text += d.toString()));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
       },
     );

@@ -23,6 +23,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /** Variables are optional exactly when the operation has no required ones. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends V` asks whether V has no required key
 export type TypedArgs<V> = {} extends V
   ? [variables?: V, headers?: Record<string, string>]
   : [variables: V, headers?: Record<string, string>];
