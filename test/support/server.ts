@@ -28,7 +28,8 @@ export type TypedArgs<V> = {} extends V
   : [variables: V, headers?: Record<string, string>];
 
 const printed = new WeakMap<object, string>();
-function source(document: TypedDocumentNode<unknown, never>): string {
+/** The text a typed document is sent as (printed once). */
+export function source(document: TypedDocumentNode<unknown, never>): string {
   let text = printed.get(document);
   if (text === undefined) printed.set(document, (text = print(document)));
   return text;
