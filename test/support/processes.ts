@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import type { GraphQLResponse } from "./server";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { source } from "./server";
 
 // Real server processes (`node dist/main.js`, as `npm start` runs it) for the
 // tests about several processes. `npm test` builds dist/ first.
@@ -121,27 +122,6 @@ export function manage(args: string[], env: Record<string, string>): Promise<{ s
   });
 }
 
-/** POST /graphql at `url`. */
-export async function gqlAt<T = Record<string, any>>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphQLResponse<T>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>["body"] };
-}
-
-export const OBTAIN = `mutation ($username: String!, $password: String!) {
-  obtainToken(username: $username, password: $password) { token user { id } }
-}`;
-export const REGISTER = `mutation ($input: NewUserInput!) { register(input: $input) { token user { id } } }`;
-export const ME = `{ me { username } }`;
-
 /** GET on a new connection each time (no keep-alive), so a dead worker's socket is never reused. */
 export function getStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -155,9 +135,13 @@ export function getStatus(url: string): Promise<number> {
 }
 
 /** POST /graphql on a connection of its own. */
-export function postOnOwnConnection(url: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: any }> {
+export function postOnOwnConnection<TData, TVariables>(
+  url: string,
+  document: TypedDocumentNode<TData, TVariables>,
+  variables: TVariables,
+): Promise<{ status: number; body: { data?: TData | null; errors?: unknown[] } }> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query, variables });
+    const body = JSON.stringify({ query: source(document as TypedDocumentNode<unknown, never>), variables });
     const req = http.request(
       `${url}/graphql`,
       { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
