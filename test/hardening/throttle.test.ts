@@ -2,7 +2,7 @@ import { auth, PASSWORD, startServer, type TestServer } from "../support/server"
 
 // LOGIN_RATE counts failed logins per username and per client address;
 // USER_RATE counts every authenticated request per user. Addresses come from
-// X-Forwarded-For, which the server believes because TRUST_PROXY is on.
+// X-Forwarded-For, which the server believes for one hop (TRUST_PROXY=1).
 
 const LOGIN = "mutation($u: String!, $p: String!) { obtainToken(username: $u, password: $p) { token } }";
 const THROTTLED = /^Request was throttled\. Expected available in (\d+) seconds\.$/;
@@ -29,7 +29,7 @@ describe("login throttling (LOGIN_RATE=3/min)", () => {
     server.gql(LOGIN, { u: username, p: password }, { "x-forwarded-for": address });
 
   beforeAll(async () => {
-    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "true" });
+    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "1" });
   });
   afterAll(() => server.close());
 
