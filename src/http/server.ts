@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { printSchema } from "graphql";
 import { randomUUID } from "node:crypto";
@@ -13,8 +13,12 @@ import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { getSchema } from "../schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
+import { registerGracefulClose } from "./graceful-close";
+import { registerHome } from "./home";
 import { registerPlayground } from "./playground";
 import { MESSAGES, errorBody } from "../shared/errors";
+import { ignoreBody, registerRequestChecks, sentMethod } from "./request-checks";
+import { trustProxyOption } from "./trust-proxy";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
 
@@ -28,6 +32,8 @@ declare module "fastify" {
 export interface Server {
   fastify: FastifyInstance;
   apollo: ApolloServer<Context>;
+  /** Stops accepting, answers every request already received, then stops Apollo (see graceful-close.ts). */
+  close(): Promise<void>;
 }
 
 export async function createServer(app: App, logger: Logger): Promise<Server> {
@@ -39,10 +45,13 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     // Our own single line per request (onResponse) replaces Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     clientErrorHandler,
     // `/graphql/` is the same endpoint as `/graphql`.
     routerOptions: { ignoreTrailingSlash: true },
+    // A request that arrives on a busy connection while closing is answered
+    // (with Connection: close), not refused with a 503: see graceful-close.ts.
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -57,7 +66,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     // One line per request; never the headers, the body or the query string.
     request.log.info(
       {
-        method: request.method,
+        method: sentMethod(request),
         path: request.url.split("?")[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
@@ -68,6 +77,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     );
   });
   registerErrorHandler(fastify);
+  // First after the request's own set-up: a request without a usable Host goes no further.
+  registerRequestChecks(fastify);
   await registerCors(fastify, config.CORS_ORIGINS);
 
   const schema = await getSchema();
@@ -98,17 +109,19 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     parseOptions: limits.parseOptions,
     // Introspection is this API's OPTIONS: the seed explores the API with it.
     introspection: true,
+    // main.ts owns the signals and closes the HTTP server first (graceful-close.ts).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP caching of authenticated answers, so no per-field cache hints:
       // Apollo's default cache-control plugin wraps every resolver for them.
       ApolloServerPluginCacheControlDisabled(),
-      fastifyApolloDrainPlugin(fastify),
       operationName,
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });
   await apollo.start();
+  const close = registerGracefulClose(fastify, apollo);
 
   const userThrottle = app.userThrottle;
   const context = createContext({
@@ -119,6 +132,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
 
   registerPlayground(fastify);
+  registerHome(fastify);
 
   fastify.route({
     method: ["GET", "POST"],
@@ -132,13 +146,14 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     },
     handler: graphqlHandler,
   });
-  fastify.options("/graphql", async (_request, reply) => {
-    reply.header("allow", "GET, POST, OPTIONS").code(204).send();
-  });
+  fastify.options("/graphql", { preParsing: ignoreBody }, async (_request, reply) =>
+    reply.header("allow", "GET, POST, OPTIONS").code(204).send(),
+  );
   // The resource exists: another method is a 405 naming the allowed ones, not a 404.
   fastify.route({
     method: ["PUT", "PATCH", "DELETE"],
     url: "/graphql",
+    preParsing: ignoreBody,
     handler: async (request, reply) =>
       reply
         .code(405)
@@ -147,9 +162,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   });
 
   const sdl = printSchema(schema) + "\n"; // the same text as schema.graphql
-  fastify.get("/schema.graphql", async (_request, reply) => {
-    reply.type("text/plain; charset=utf-8").send(sdl);
-  });
+  fastify.get("/schema.graphql", async (_request, reply) => reply.type("text/plain; charset=utf-8").send(sdl));
   fastify.route({
     method: ["GET", "HEAD"],
     url: "/healthz",
@@ -164,5 +177,5 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     }
   });
 
-  return { fastify, apollo };
+  return { fastify, apollo, close };
 }

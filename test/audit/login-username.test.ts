@@ -8,7 +8,7 @@ import { PASSWORD, startServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "true" });
+  server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "1" });
 });
 afterAll(() => server.close());
 

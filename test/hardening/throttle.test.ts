@@ -3,7 +3,7 @@ import { auth, PASSWORD, startServer, type GraphQLResponse, type TestServer } fr
 
 // LOGIN_RATE counts failed logins per username and per client address;
 // USER_RATE counts every authenticated request per user. Addresses come from
-// X-Forwarded-For, which the server believes because TRUST_PROXY is on.
+// X-Forwarded-For, which the server believes for one hop (TRUST_PROXY=1).
 
 const THROTTLED = /^Request was throttled\. Expected available in (\d+) seconds\.$/;
 
@@ -29,7 +29,7 @@ describe("login throttling (LOGIN_RATE=3/min)", () => {
     server.run(ObtainTokenDocument, { username, password }, { "x-forwarded-for": address });
 
   beforeAll(async () => {
-    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "true" });
+    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "1" });
   });
   afterAll(() => server.close());
 
