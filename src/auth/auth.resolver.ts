@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { STAFF } from "../graphql/auth-checker";
 import type { Context } from "../graphql/context";
 import { NewUserInput } from "../users/user.input";
@@ -13,6 +13,7 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @Extensions({ access: "user" })
   @Query(() => [TokenInfo], { description: "Needs a user: the tokens of the authenticated user." })
   async myTokens(@Ctx() { auth, services }: Context): Promise<TokenInfo[]> {
     const tokens = await services.tokens.list(auth!.user.id);
@@ -20,6 +21,7 @@ export class AuthResolver {
   }
 
   @Authorized(STAFF)
+  @Extensions({ access: "staff" })
   @Query(() => [TokenInfo], { description: "Staff only: the tokens of one user (the admin panel's view)." })
   async tokens(@Arg("userId", () => ID) userId: string, @Ctx() { auth, services }: Context): Promise<TokenInfo[]> {
     const tokens = await services.tokens.listForUser(userId);
@@ -46,6 +48,7 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @Extensions({ access: "user" })
   @Mutation(() => Boolean, {
     description:
       "Needs a user. No id: revoke the token of this request (log out). With an id: one of your own tokens, or anyone's for staff.",
@@ -55,12 +58,14 @@ export class AuthResolver {
   }
 
   @Authorized()
+  @Extensions({ access: "user" })
   @Mutation(() => Int, { description: "Needs a user: revoke every token of the authenticated user; returns how many." })
   revokeAllTokens(@Ctx() { auth, services }: Context) {
     return services.tokens.revokeAll(auth!.user.id);
   }
 
   @Authorized()
+  @Extensions({ access: "user" })
   @Mutation(() => TokenPayload, { description: "Needs a user: revokes all the user's tokens and returns a fresh one." })
   changePassword(
     @Arg("oldPassword") oldPassword: string,
@@ -71,6 +76,7 @@ export class AuthResolver {
   }
 
   @Authorized(STAFF)
+  @Extensions({ access: "staff" })
   @Mutation(() => TokenPayload, { description: "Staff only: issue a new key for any user (the admin panel's way)." })
   createToken(
     @Arg("userId", () => ID) userId: string,

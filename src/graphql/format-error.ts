@@ -11,9 +11,15 @@ export const INTERNAL_MESSAGE = "Internal server error.";
 // even in development, and would bury the message in a terminal.
 const CLIENT_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
 
+// graphql-js's "Did you mean …?" names fields, arguments, types and enum
+// values; Apollo's hideSchemaDetailsFromClientErrors drops it from document
+// validation only, not from variables (a bad enum value in `$orderBy`).
+const SUGGESTION = / ?Did you mean [^?]*\?$/;
+
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
-    const error = formatLimitError(formatted);
+    let error = formatLimitError(formatted);
+    if (production && SUGGESTION.test(error.message)) error = { ...error, message: error.message.replace(SUGGESTION, "") };
     const code = error.extensions?.code;
     if (typeof code === "string" && CLIENT_CODES.has(code) && error.extensions?.stacktrace) {
       const { stacktrace: _, ...extensions } = error.extensions;
@@ -21,6 +27,14 @@ export function formatError(production: boolean) {
     }
     if (!production || code !== "INTERNAL_SERVER_ERROR") return error;
     const { locations, path } = error;
-    return { message: INTERNAL_MESSAGE, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    // The request id is added later (internal-errors.ts) or, for a failure
+    // outside the operation, is already there.
+    const requestId = error.extensions?.requestId;
+    return {
+      message: INTERNAL_MESSAGE,
+      locations,
+      path,
+      extensions: { code: "INTERNAL_SERVER_ERROR", ...(typeof requestId === "string" ? { requestId } : {}) },
+    };
   };
 }

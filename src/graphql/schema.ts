@@ -6,6 +6,7 @@ import { StudentResolver } from "../students/student.resolver";
 import { UserResolver } from "../users/user.resolver";
 import { authChecker } from "./auth-checker";
 import { DateTimeScalar } from "./date-time.scalar";
+import { applyTextRule } from "./text-rule";
 
 let schema: Promise<GraphQLSchema> | undefined;
 
@@ -17,6 +18,6 @@ export function getSchema(): Promise<GraphQLSchema> {
     // Rules live in the services (zod, with DRF's messages), not in class-validator decorators.
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-  });
+  }).then(applyTextRule);
   return schema;
 }

@@ -2,13 +2,15 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import { printSchema } from "graphql";
+import { GraphQLError, printSchema } from "graphql";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { parseAuthorizationHeader } from "../auth/authorization-header";
 import type { App } from "../app";
+import { accessPlugin } from "../graphql/access";
 import type { Context } from "../graphql/context";
 import { formatError } from "../graphql/format-error";
+import { internalError, internalErrorsPlugin } from "../graphql/internal-errors";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { getSchema } from "../graphql/schema";
@@ -103,19 +105,27 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       ApolloServerPluginCacheControlDisabled(),
       fastifyApolloDrainPlugin(fastify),
       operationName,
+      accessPlugin(),
+      internalErrorsPlugin(),
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });
   await apollo.start();
 
   const context = async (request: FastifyRequest): Promise<Context> => {
-    const key = parseAuthorizationHeader(request.headers.authorization);
-    const auth = key === null ? null : await app.services.tokens.authenticate(key);
-    if (auth) {
-      request.graphql.userId = auth.user.id;
-      await app.userThrottle?.hit(auth.user.id);
+    try {
+      const key = parseAuthorizationHeader(request.headers.authorization);
+      const auth = key === null ? null : await app.services.tokens.authenticate(key);
+      if (auth) {
+        request.graphql.userId = auth.user.id;
+        await app.userThrottle?.hit(auth.user.id);
+      }
+      return { auth, services: app.services, clientAddress: request.ip, request };
+    } catch (error) {
+      // The contract's own refusals (401, 429) pass; anything else is ours.
+      if (error instanceof GraphQLError) throw error;
+      throw internalError(request, error);
     }
-    return { auth, services: app.services, clientAddress: request.ip, request };
   };
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
 

@@ -8,6 +8,9 @@ import { searchCondition } from "../shared/search";
 import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
+import { normalizeUsername, usernameField } from "./username";
+
+export { normalizeUsername, usernameField };
 
 // Users, with Django's rules for usernames, emails and passwords. Creating a
 // user always issues its first key in the same write: this is the one code
@@ -15,29 +18,6 @@ import { passwordProblems } from "./password-rules";
 // post_save signal gives every new user a token.
 
 const USERNAME_TAKEN = "A user with that username already exists.";
-
-/**
- * A username as it is stored and looked up: DRF's CharField trims it and
- * Django normalises it with NFKC. Logging in applies the same, so whatever
- * was accepted at sign-up logs in.
- */
-export const normalizeUsername = (username: string) => username.trim().normalize("NFKC");
-
-// DRF's CharField trims and stops at "blank"; then Django's length and
-// character validators each report.
-export const usernameField = z
-  .string()
-  .transform(normalizeUsername)
-  .pipe(
-    z
-      .string()
-      .min(1, { message: "This field may not be blank.", abort: true })
-      .refine((s) => [...s].length <= 150, "Ensure this field has no more than 150 characters.")
-      .refine(
-        (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
-        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
-      ),
-  );
 
 const emailField = z
   .string()
