@@ -15,12 +15,18 @@ export const USERNAME_MESSAGE =
 
 const ALLOWED = /^[\p{L}\p{Nd}\p{Nl}\p{No}@.+\-_]+$/u;
 
+// Python's str.strip() (DRF's trim_whitespace), not JavaScript's trim(): it
+// also strips U+001C-U+001F and U+0085, and keeps U+FEFF, which JavaScript
+// would strip and so let "admin\uFEFF" in as "admin".
+const PY_SPACE = "\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
+
 /**
- * A username as it is stored and looked up: DRF's CharField trims it and
+ * A username as it is stored and looked up: DRF's CharField strips it and
  * Django normalises it with NFKC. Logging in applies the same, so whatever
  * was accepted at sign-up logs in.
  */
-export const normalizeUsername = (username: string) => username.trim().normalize("NFKC");
+export const normalizeUsername = (username: string) => username.replace(PY_STRIP, "").normalize("NFKC");
 
 /** Whether an already normalised username passes Django's character rule. */
 export const isValidUsernameText = (username: string) => ALLOWED.test(username);
