@@ -8,6 +8,7 @@ import { TokenResolver } from "./auth/token.resolver";
 import { authChecker } from "./graphql/access";
 import type { Context } from "./graphql/context";
 import { DateTimeScalar } from "./graphql/date-time.scalar";
+import { applyTextRule } from "./graphql/text-rule";
 import { StudentResolver } from "./students/student.resolver";
 import { UserResolver } from "./users/user.resolver";
 
@@ -27,7 +28,7 @@ export function getSchema(): Promise<GraphQLSchema> {
     // Rules live in the services (zod, with DRF's messages), not in class-validator decorators.
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-  });
+  }).then(applyTextRule);
   return schema;
 }
 

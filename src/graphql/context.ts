@@ -1,6 +1,8 @@
 import type { FastifyRequest } from "fastify";
 import type { ContainerType } from "type-graphql";
 import type { UserModel } from "../db/models";
+import { GraphQLError } from "graphql";
+import { internalError } from "./internal-errors";
 
 // What every resolver may know of its request, and the one function that
 // builds it. Nothing here imports a feature folder: features import this.
@@ -40,11 +42,17 @@ export interface ContextDependencies {
 /** Apollo's context function: one per app, called once per request. */
 export function createContext(deps: ContextDependencies) {
   return async function context(request: FastifyRequest): Promise<Context> {
-    const auth = await deps.authenticate(request.headers.authorization);
-    if (auth) {
-      request.graphql.userId = auth.user.id;
-      await deps.throttleUser?.(auth.user.id);
+    try {
+      const auth = await deps.authenticate(request.headers.authorization);
+      if (auth) {
+        request.graphql.userId = auth.user.id;
+        await deps.throttleUser?.(auth.user.id);
+      }
+      return { auth, clientAddress: request.ip, request, container: deps.container };
+    } catch (error) {
+      // The contract's own refusals (401, 429) pass; anything else is ours.
+      if (error instanceof GraphQLError) throw error;
+      throw internalError(request, error);
     }
-    return { auth, clientAddress: request.ip, request, container: deps.container };
   };
 }

@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { App } from "../app";
 import { createContext, type Context } from "../graphql/context";
+import { accessPlugin } from "../graphql/operation-access";
 import { formatError } from "../graphql/format-error";
+import { internalErrorsPlugin } from "../graphql/internal-errors";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { getSchema } from "../schema";
@@ -117,6 +119,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       // Apollo's default cache-control plugin wraps every resolver for them.
       ApolloServerPluginCacheControlDisabled(),
       operationName,
+      accessPlugin(),
+      internalErrorsPlugin(),
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });

@@ -2,32 +2,12 @@ import { z } from "zod";
 import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES } from "../shared/errors";
 import { passwordProblems } from "./password-rules";
+import { normalizeUsername, usernameField } from "./username";
+
+export { normalizeUsername, usernameField };
 
 // Django's rules for usernames, emails and passwords, with Django's and
 // DRF's messages.
-
-/**
- * A username as it is stored and looked up: DRF's CharField trims it and
- * Django normalises it with NFKC. Logging in applies the same, so whatever
- * was accepted at sign-up logs in.
- */
-export const normalizeUsername = (username: string) => username.trim().normalize("NFKC");
-
-// DRF's CharField trims and stops at "blank"; then Django's length and
-// character validators each report.
-export const usernameField = z
-  .string()
-  .transform(normalizeUsername)
-  .pipe(
-    z
-      .string()
-      .min(1, { message: MESSAGES.blank, abort: true })
-      .refine((s) => [...s].length <= 150, MESSAGES.maxLength(150))
-      .refine(
-        (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
-        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
-      ),
-  );
 
 export const emailField = z
   .string()
