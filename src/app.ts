@@ -1,5 +1,6 @@
 import { AuthService } from "./auth/auth.service";
 import { LoginThrottle } from "./auth/login-throttle";
+import { RegisterThrottle } from "./auth/register-throttle";
 import { TokenService } from "./auth/token.service";
 import { UserThrottle } from "./auth/user-throttle";
 import type { Config } from "./config/config";
@@ -32,7 +33,8 @@ export function createApp(config: Config, opts: { limiters?: LimiterFactory } = 
   const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
   const users = new UserService(db, tokens);
   const throttle = new LoginThrottle(store.limiters, config.LOGIN_RATE);
-  const auth = new AuthService(db, tokens, users, throttle, { allowRegistration: config.ALLOW_REGISTRATION });
+  const registerThrottle = new RegisterThrottle(store.limiters, config.REGISTER_RATE);
+  const auth = new AuthService(db, tokens, users, throttle, { allowRegistration: config.ALLOW_REGISTRATION }, registerThrottle);
   const students = new StudentService(db);
   return {
     config,

@@ -41,8 +41,8 @@ export class AuthResolver {
   @Mutation(() => TokenPayload, {
     description: "Anyone, unless registration is switched off: a new user, with a key issued at once.",
   })
-  register(@Arg("input", () => NewUserInput) input: NewUserInput, @Ctx() { services }: Context) {
-    return services.auth.register(input);
+  register(@Arg("input", () => NewUserInput) input: NewUserInput, @Ctx() { services, clientAddress }: Context) {
+    return services.auth.register(input, clientAddress);
   }
 
   @Authorized()
@@ -65,9 +65,9 @@ export class AuthResolver {
   changePassword(
     @Arg("oldPassword") oldPassword: string,
     @Arg("newPassword") newPassword: string,
-    @Ctx() { auth, services }: Context,
+    @Ctx() { auth, services, clientAddress }: Context,
   ) {
-    return services.auth.changePassword(auth!.user, oldPassword, newPassword);
+    return services.auth.changePassword(auth!.user, oldPassword, newPassword, clientAddress);
   }
 
   @Authorized(STAFF)

@@ -1,8 +1,17 @@
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, ForbiddenError, MESSAGES } from "../shared/errors";
 import { verifyAgainstDummy, verifyPassword } from "../users/password-hasher";
-import { checkPassword, normalizeUsername, type NewUser, type UserService } from "../users/user.service";
+import { tooLong } from "../shared/validation";
+import {
+  checkPassword,
+  normalizeUsername,
+  PASSWORD_MAX,
+  USERNAME_RAW_MAX,
+  type NewUser,
+  type UserService,
+} from "../users/user.service";
 import type { LoginThrottle } from "./login-throttle";
+import type { RegisterThrottle } from "./register-throttle";
 import { tokenName, type AuthUser, type TokenService } from "./token.service";
 
 // The ways a person gets a key for themselves: logging in (DRF's
@@ -19,17 +28,20 @@ export class AuthService {
     private readonly users: UserService,
     private readonly throttle: LoginThrottle,
     private readonly options: AuthServiceOptions,
+    private readonly registerThrottle: RegisterThrottle,
   ) {}
 
   async obtainToken(input: { username: string; password: string; name?: string | null }, address: string) {
     // The name is checked first: a bad one is not a failed login.
     const name = tokenName(input.name, "login");
-    await this.throttle.check(input.username, address);
+    // Longer than any username or password can be: refused on length alone,
+    // before NFKC, hashing or the counters (no password is checked).
+    if (input.username.length > USERNAME_RAW_MAX || input.password.length > PASSWORD_MAX) throw badCredentials();
+    // The check's point is taken before the password is verified (see LoginThrottle).
+    const attempt = await this.throttle.reserve(input.username, address);
     const user = await this.checkCredentials(input.username, input.password);
-    if (!user) {
-      await this.throttle.failed(input.username, address);
-      throw new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);
-    }
+    if (!user) throw badCredentials();
+    await attempt.passed();
     const now = new Date();
     const [issued] = await Promise.all([
       this.tokens.issue(user.id, name),
@@ -39,17 +51,22 @@ export class AuthService {
     return { ...issued, user: { ...publicUser, lastLogin: now } };
   }
 
-  register(input: NewUser) {
+  async register(input: NewUser, address: string) {
     if (!this.options.allowRegistration) throw new ForbiddenError(MESSAGES.registrationClosed);
+    await this.registerThrottle.hit(address);
     return this.users.create(input, { allowStaff: false, tokenName: "signup" });
   }
 
   /** Revokes every key of the user and returns a fresh one. */
-  async changePassword(user: AuthUser, oldPassword: string, newPassword: string) {
+  async changePassword(user: AuthUser, oldPassword: string, newPassword: string, address: string) {
+    const wrongOld = () => BadInputError.field("oldPassword", "Your old password was entered incorrectly. Please enter it again.");
+    if (oldPassword.length > PASSWORD_MAX) throw wrongOld();
+    if (newPassword.length > PASSWORD_MAX) throw BadInputError.field("newPassword", tooLong(PASSWORD_MAX));
+    // The old password is a password check: it counts against LOGIN_RATE like a login.
+    const attempt = await this.throttle.reserve(user.username, address);
     const stored = await this.db.prisma.user.findUnique({ where: { id: user.id }, select: { password: true } });
-    if (!stored || !(await verifyPassword(stored.password, oldPassword))) {
-      throw BadInputError.field("oldPassword", "Your old password was entered incorrectly. Please enter it again.");
-    }
+    if (!stored || !(await verifyPassword(stored.password, oldPassword))) throw wrongOld();
+    await attempt.passed();
     checkPassword(newPassword, user, "newPassword");
     await this.users.setPassword(user.id, newPassword);
     return { ...(await this.tokens.issue(user.id, "login")), user };
@@ -68,3 +85,5 @@ export class AuthService {
     return ok && user.isActive ? user : null;
   }
 }
+
+const badCredentials = () => new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);

@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
-import { parseId } from "../shared/validation";
+import { parseId, rawMax, tooLong } from "../shared/validation";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
 
 // Keys end to end: issuing, looking up, listing, revoking. The key itself
@@ -14,10 +14,10 @@ const NAME_MAX = 100;
  * 100 characters.
  */
 export function tokenName(name: string | null | undefined, fallback: string): string {
+  // Refused on its raw length first: no trimming or splitting of a huge text.
+  if ((name ?? "").length > rawMax(NAME_MAX)) throw BadInputError.field("name", tooLong(NAME_MAX));
   const label = (name ?? "").trim() || fallback;
-  if ([...label].length > NAME_MAX) {
-    throw BadInputError.field("name", `Ensure this field has no more than ${NAME_MAX} characters.`);
-  }
+  if ([...label].length > NAME_MAX) throw BadInputError.field("name", tooLong(NAME_MAX));
   return label;
 }
 

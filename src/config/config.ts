@@ -64,6 +64,7 @@ const schema = z.object({
   TOKEN_TTL: parsed(parseDuration, undefined),
   ALLOW_REGISTRATION: bool(true),
   LOGIN_RATE: parsed(parseRate, "5/min"),
+  REGISTER_RATE: parsed(parseRate, "20/hour"),
   USER_RATE: parsed(parseRate, undefined),
   WEB_CONCURRENCY: int(1, 1, 64),
   REDIS_URL: z
@@ -89,9 +90,10 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
-export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "SHUTDOWN_TIMEOUT"> {
+export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT"> {
   DATABASE_URL: NonNullable<Parsed["DATABASE_URL"]>;
   LOGIN_RATE: NonNullable<Parsed["LOGIN_RATE"]>;
+  REGISTER_RATE: NonNullable<Parsed["REGISTER_RATE"]>;
   SHUTDOWN_TIMEOUT: number;
   production: boolean;
 }
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     DATABASE_URL: c.DATABASE_URL ?? databaseFromUrl(undefined),
     LOGIN_RATE: c.LOGIN_RATE!,
+    REGISTER_RATE: c.REGISTER_RATE!,
     SHUTDOWN_TIMEOUT: c.SHUTDOWN_TIMEOUT!,
     production: c.NODE_ENV === "production",
   };

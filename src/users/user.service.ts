@@ -5,7 +5,7 @@ import { BadInputError, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { pagedRows } from "../shared/paged-query";
 import { searchCondition } from "../shared/search";
-import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
+import { bounded, page, parseId, patchFields, rawMax, tooLong, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
 
@@ -25,32 +25,36 @@ export const normalizeUsername = (username: string) => username.trim().normalize
 
 // DRF's CharField trims and stops at "blank"; then Django's length and
 // character validators each report.
-export const usernameField = z
-  .string()
+export const USERNAME_MAX = 150;
+export const USERNAME_RAW_MAX = rawMax(USERNAME_MAX);
+export const EMAIL_MAX = 254;
+export const PASSWORD_MAX = 4096;
+
+export const usernameField = bounded(USERNAME_MAX)
   .transform(normalizeUsername)
   .pipe(
     z
       .string()
       .min(1, { message: "This field may not be blank.", abort: true })
-      .refine((s) => [...s].length <= 150, "Ensure this field has no more than 150 characters.")
+      .refine((s) => [...s].length <= USERNAME_MAX, tooLong(USERNAME_MAX))
       .refine(
         (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
         "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
       ),
   );
 
-const emailField = z
-  .string()
+const emailField = bounded(EMAIL_MAX)
   .trim()
-  .max(254, "Ensure this field has no more than 254 characters.")
+  .max(EMAIL_MAX, tooLong(EMAIL_MAX))
   .refine((s) => s === "" || z.email().safeParse(s).success, "Enter a valid email address.")
   // Django lower-cases the domain part only.
   .transform((s) => (s.includes("@") ? s.replace(/@[^@]*$/, (d) => d.toLowerCase()) : s));
 
+// Never trimmed nor normalised: the limit is on the text hashed, in UTF-16 units.
 const passwordField = z
   .string()
-  .min(1, "This field may not be blank.")
-  .max(4096, "Ensure this field has no more than 4096 characters.");
+  .max(PASSWORD_MAX, { message: tooLong(PASSWORD_MAX), abort: true })
+  .min(1, "This field may not be blank.");
 
 const newUser = z.object({ username: usernameField, email: emailField, password: passwordField, isStaff: z.boolean() });
 const profile = z.object({ username: usernameField, email: emailField });
