@@ -11,6 +11,7 @@ import type { Context } from "../graphql/context";
 import { formatError } from "../graphql/format-error";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
+import { refusedOperationPlugin } from "../graphql/refused-operation";
 import { getSchema } from "../graphql/schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
@@ -103,6 +104,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       ApolloServerPluginCacheControlDisabled(),
       fastifyApolloDrainPlugin(fastify),
       operationName,
+      refusedOperationPlugin as ApolloServerPlugin<Context>,
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });
