@@ -169,20 +169,15 @@ const REFUND_MARGIN_MS = 1000;
  * atomic increment in the store (a Lua script in Redis, an upsert in
  * PostgreSQL or SQLite), so however many requests race, in however many
  * processes, at most `points` of them hold a point of a counter in one
- * window. When one counter refuses, the points taken from the others are
- * given back and TOO_MANY_REQUESTS is thrown with the longest wait. A store
- * failure is thrown as it is: with the counters unknown, nothing proceeds.
+ * window. The counters are taken in order, the next only once the previous
+ * one granted its point; when one refuses, the points already taken are given
+ * back and TOO_MANY_REQUESTS is thrown with its wait. (In order rather than
+ * at once: two requests racing for the last point of two counters could
+ * each win one and lose the other, and both be refused.) A store failure is
+ * thrown as it is: with the counters unknown, nothing proceeds.
  */
 export async function reserve(counters: Counter[]): Promise<Reservation> {
-  const results = await Promise.allSettled(counters.map((c) => c.limiter.consume(c.key)));
   const taken: { counter: Counter; deadline: number }[] = [];
-  const refused: RateLimiterRes[] = [];
-  let failure: unknown;
-  results.forEach((result, i) => {
-    if (result.status === "fulfilled") taken.push({ counter: counters[i]!, deadline: deadline(result.value) });
-    else if (result.reason instanceof RateLimiterRes) refused.push(result.reason);
-    else failure ??= result.reason;
-  });
   let given = false;
   const giveBack = async () => {
     if (given) return;
@@ -192,10 +187,15 @@ export async function reserve(counters: Counter[]): Promise<Reservation> {
       taken.filter((t) => t.deadline - now > REFUND_MARGIN_MS).map((t) => t.counter.limiter.reward(t.counter.key)),
     );
   };
-  if (refused.length > 0 || failure !== undefined) {
-    await giveBack();
-    if (failure !== undefined) throw failure;
-    throw new ThrottledError(Math.max(...refused.map(retryAfter)));
+  for (const counter of counters) {
+    try {
+      taken.push({ counter, deadline: deadline(await counter.limiter.consume(counter.key)) });
+    } catch (e) {
+      await giveBack();
+      // rate-limiter-flexible rejects with a RateLimiterRes when the points are gone.
+      if (e instanceof RateLimiterRes) throw new ThrottledError(retryAfter(e));
+      throw e;
+    }
   }
   return { giveBack };
 }
