@@ -2,6 +2,7 @@ import type { ContainerType } from "type-graphql";
 import { AccountResolver } from "./accounts/account.resolver";
 import { AccountService } from "./accounts/account.service";
 import { LoginThrottle } from "./auth/login-throttle";
+import { RegisterThrottle } from "./auth/register-throttle";
 import { TokenResolver } from "./auth/token.resolver";
 import { TokenService } from "./auth/token.service";
 import { UserThrottle } from "./auth/user-throttle";
@@ -43,7 +44,8 @@ export function createApp(config: Config): App {
   const tokens = new TokenService(db, { ttlSeconds: config.TOKEN_TTL });
   const users = new UserService(db);
   const throttle = new LoginThrottle(store.limiters, config.LOGIN_RATE);
-  const accounts = new AccountService(db, users, tokens, throttle, { allowRegistration: config.ALLOW_REGISTRATION });
+  const registerThrottle = new RegisterThrottle(store.limiters, config.REGISTER_RATE);
+  const accounts = new AccountService(db, users, tokens, { login: throttle, register: registerThrottle }, { allowRegistration: config.ALLOW_REGISTRATION });
   const students = new StudentService(db);
   const instances = new Map<unknown, unknown>([
     [AccountResolver, new AccountResolver(accounts)],

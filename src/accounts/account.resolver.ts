@@ -30,8 +30,8 @@ export class AccountResolver {
   @Mutation(() => TokenPayload, {
     description: "Anyone, unless registration is switched off: a new user, with a key issued at once.",
   })
-  register(@Arg("input", () => NewUserInput) input: NewUserInput) {
-    return this.accounts.register(input);
+  register(@Arg("input", () => NewUserInput) input: NewUserInput, @ClientAddress() address: string) {
+    return this.accounts.register(input, address);
   }
 
   @RequireUser()

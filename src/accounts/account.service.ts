@@ -1,10 +1,12 @@
 import type { LoginThrottle } from "../auth/login-throttle";
+import type { RegisterThrottle } from "../auth/register-throttle";
 import { tokenName, type IssuedKey, type TokenService } from "../auth/token.service";
 import type { DatabaseHandle } from "../db/prisma";
 import type { AuthUser } from "../graphql/context";
 import { BadInputError, ForbiddenError, MESSAGES, NotFoundError } from "../shared/errors";
 import { parseId, type Nullable } from "../shared/validation";
-import { checkPassword } from "../users/user.rules";
+import { checkPassword, PASSWORD_MAX } from "../users/user.rules";
+import { USERNAME_RAW_MAX } from "../users/username";
 import type { NewUser, UserService } from "../users/user.service";
 
 // The flows that touch a user and their keys together: logging in (DRF's
@@ -27,29 +29,33 @@ export class AccountService {
     private readonly db: DatabaseHandle,
     private readonly users: UserService,
     private readonly tokens: TokenService,
-    private readonly throttle: LoginThrottle,
+    private readonly throttles: { login: LoginThrottle; register: RegisterThrottle },
     private readonly options: AccountServiceOptions,
   ) {}
 
   async obtainToken(input: { username: string; password: string; name?: string | null }, address: string): Promise<KeyPayload> {
     // The name is checked first: a bad one is not a failed login.
     const name = tokenName(input.name, "login");
-    await this.throttle.check(input.username, address);
+    // Longer than any username or password can be: refused on length alone,
+    // before NFKC, hashing or the counters (no password is checked).
+    if (input.username.length > USERNAME_RAW_MAX || input.password.length > PASSWORD_MAX) throw badCredentials();
+    // The check's point is taken before the password is verified (see LoginThrottle).
+    const attempt = await this.throttles.login.reserve(input.username, address);
     const checked = await this.users.verifyCredentials(input.username, input.password);
+    if (!checked) throw badCredentials();
+    await attempt.passed();
     // The key is inserted only while the password just checked is still the
     // user's (see TokenService.issue): a login racing a password change fails.
-    const issued = checked && (await this.tokens.issue(checked.user.id, name, { credentialVersion: checked.credentialVersion }));
-    if (!checked || !issued) {
-      await this.throttle.failed(input.username, address);
-      throw new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);
-    }
+    const issued = await this.tokens.issue(checked.user.id, name, { credentialVersion: checked.credentialVersion });
+    if (!issued) throw badCredentials();
     const now = new Date();
     await this.users.recordLogin(checked.user.id, now);
     return { ...issued, user: { ...checked.user, lastLogin: now } };
   }
 
-  register(input: NewUser): Promise<KeyPayload> {
+  async register(input: NewUser, address: string): Promise<KeyPayload> {
     if (!this.options.allowRegistration) throw new ForbiddenError(MESSAGES.registrationClosed);
+    await this.throttles.register.hit(address);
     return this.createUser(input, { allowStaff: false, tokenName: "signup" });
   }
 
@@ -76,11 +82,13 @@ export class AccountService {
 
   /** The user's own change: checks the old password, ends every key, returns a fresh one. */
   async changePassword(user: AuthUser, oldPassword: string, newPassword: string, address: string): Promise<KeyPayload> {
-    await this.throttle.check(user.username, address);
-    if ((await this.users.checkPassword(user.id, oldPassword)) === null) {
-      await this.throttle.failed(user.username, address);
-      throw BadInputError.field("oldPassword", MESSAGES.wrongOldPassword);
-    }
+    const wrongOld = () => BadInputError.field("oldPassword", MESSAGES.wrongOldPassword);
+    if (oldPassword.length > PASSWORD_MAX) throw wrongOld();
+    if (newPassword.length > PASSWORD_MAX) throw BadInputError.field("newPassword", MESSAGES.maxLength(PASSWORD_MAX));
+    // The old password is a password check: it counts against LOGIN_RATE like a login.
+    const attempt = await this.throttles.login.reserve(user.username, address);
+    if ((await this.users.checkPassword(user.id, oldPassword)) === null) throw wrongOld();
+    await attempt.passed();
     checkPassword(newPassword, user, "newPassword");
     return { ...(await this.setPassword(user.id, newPassword, "login")), user };
   }
@@ -111,3 +119,5 @@ export class AccountService {
     return issued;
   }
 }
+
+const badCredentials = () => new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);

@@ -4,7 +4,7 @@ import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
 import { isForeignKeyViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
-import { parseId, validate } from "../shared/validation";
+import { parseId, rawMax, validate } from "../shared/validation";
 import { z } from "zod";
 import { parseAuthorizationHeader } from "./authorization-header";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
@@ -22,6 +22,8 @@ const NAME_MAX = 100;
  * 100 characters.
  */
 export function tokenName(name: string | null | undefined, fallback: string): string {
+  // Refused on its raw length first: no trimming or splitting of a huge text.
+  if ((name ?? "").length > rawMax(NAME_MAX)) throw BadInputError.field("name", MESSAGES.maxLength(NAME_MAX));
   const label = (name ?? "").trim() || fallback;
   if ([...label].length > NAME_MAX) throw BadInputError.field("name", MESSAGES.maxLength(NAME_MAX));
   return label;

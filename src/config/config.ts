@@ -103,6 +103,7 @@ const schema = z.object({
   TOKEN_TTL: parsed(parseDuration, undefined),
   ALLOW_REGISTRATION: bool(true),
   LOGIN_RATE: parsed(parseRate, "5/min"),
+  REGISTER_RATE: parsed(parseRate, "20/hour"),
   USER_RATE: parsed(parseRate, undefined),
   WEB_CONCURRENCY: int(1, 1, 64),
   REDIS_URL: z
@@ -128,10 +129,11 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
-export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "SHUTDOWN_TIMEOUT" | "TRUST_PROXY"> {
+export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT" | "TRUST_PROXY"> {
   TRUST_PROXY: TrustProxy;
   DATABASE_URL: NonNullable<Parsed["DATABASE_URL"]>;
   LOGIN_RATE: NonNullable<Parsed["LOGIN_RATE"]>;
+  REGISTER_RATE: NonNullable<Parsed["REGISTER_RATE"]>;
   SHUTDOWN_TIMEOUT: number;
   production: boolean;
 }
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...c,
     DATABASE_URL: c.DATABASE_URL ?? databaseFromUrl(undefined),
     LOGIN_RATE: c.LOGIN_RATE!,
+    REGISTER_RATE: c.REGISTER_RATE!,
     SHUTDOWN_TIMEOUT: c.SHUTDOWN_TIMEOUT!,
     TRUST_PROXY: c.TRUST_PROXY ?? false,
     production: c.NODE_ENV === "production",

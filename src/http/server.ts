@@ -12,6 +12,7 @@ import { formatError } from "../graphql/format-error";
 import { internalErrorsPlugin } from "../graphql/internal-errors";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
+import { refusedOperationPlugin } from "../graphql/refused-operation";
 import { getSchema } from "../schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
@@ -121,6 +122,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       operationName,
       accessPlugin(),
       internalErrorsPlugin(),
+      refusedOperationPlugin as ApolloServerPlugin<Context>,
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });

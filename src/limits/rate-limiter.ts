@@ -8,6 +8,7 @@ import {
 } from "rate-limiter-flexible";
 import type { Config } from "../config/config";
 import type { Rate } from "../config/duration";
+import { ThrottledError } from "../shared/errors";
 
 // Counters live where every process sees them: see createLimiterStore.
 export type LimiterFactory = (name: string, rate: Rate) => RateLimiterAbstract;
@@ -137,6 +138,67 @@ function sqliteStore(file: string): LimiterStore {
       db?.close();
     },
   };
+}
+
+/** One counter of a reservation: a limiter and the key counted in it. */
+export interface Counter {
+  limiter: RateLimiterAbstract;
+  key: string;
+}
+
+/** Points taken by reserve(); give them back when the attempt should not count. */
+export interface Reservation {
+  giveBack(): Promise<void>;
+}
+
+/**
+ * A point given back this close to the end of its window could land in the
+ * next window, where it would be an extra point instead of a refund (the
+ * stores start a new window at -1). It is kept instead: refusing a little
+ * more is safe, allowing more is not.
+ */
+const REFUND_MARGIN_MS = 1000;
+
+/**
+ * Takes one point from every counter, all or none: each `consume` is one
+ * atomic increment in the store (a Lua script in Redis, an upsert in
+ * PostgreSQL or SQLite), so however many requests race, in however many
+ * processes, at most `points` of them hold a point of a counter in one
+ * window. The counters are taken in order, the next only once the previous
+ * one granted its point; when one refuses, the points already taken are given
+ * back and TOO_MANY_REQUESTS is thrown with its wait. (In order rather than
+ * at once: two requests racing for the last point of two counters could
+ * each win one and lose the other, and both be refused.) A store failure is
+ * thrown as it is: with the counters unknown, nothing proceeds.
+ */
+export async function reserve(counters: Counter[]): Promise<Reservation> {
+  const taken: { counter: Counter; deadline: number }[] = [];
+  let given = false;
+  const giveBack = async () => {
+    if (given) return;
+    given = true;
+    const now = Date.now();
+    await Promise.allSettled(
+      taken.filter((t) => t.deadline - now > REFUND_MARGIN_MS).map((t) => t.counter.limiter.reward(t.counter.key)),
+    );
+  };
+  for (const counter of counters) {
+    try {
+      taken.push({ counter, deadline: deadline(await counter.limiter.consume(counter.key)) });
+    } catch (e) {
+      await giveBack();
+      // rate-limiter-flexible rejects with a RateLimiterRes when the points are gone.
+      if (e instanceof RateLimiterRes) throw new ThrottledError(retryAfter(e));
+      throw e;
+    }
+  }
+  return { giveBack };
+}
+
+/** When the window of the point `res` reports ends (ms since the epoch). */
+function deadline(res: RateLimiterRes): number {
+  // msBeforeNext is -1 for a counter without expiry (none here): treat as open.
+  return res.msBeforeNext < 0 ? Number.POSITIVE_INFINITY : Date.now() + res.msBeforeNext;
 }
 
 /** Seconds until `res` frees a point, at least 1. */

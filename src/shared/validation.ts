@@ -19,10 +19,24 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.outp
   return result.data;
 }
 
+export const tooLong = MESSAGES.maxLength;
+
+/**
+ * The longest raw text, in UTF-16 units, that could still be a valid value of
+ * at most `max` characters once trimmed and normalised (NFKC composes up to 4
+ * code points into one; a character outside the BMP takes 2 units). Longer
+ * input is refused on its `.length` alone, before any trimming, normalising,
+ * hashing or database call, so an oversized value costs the same whatever
+ * its characters (NFKC turns one U+FDFA into 18).
+ */
+export const rawMax = (max: number) => max * 4;
+
+/** A string first refused, by its length alone, when over rawMax(max); nothing after runs then. */
+export const bounded = (max: number) => z.string().max(rawMax(max), { message: tooLong(max), abort: true });
+
 /** DRF's CharField: trimmed, not blank, at most `max` characters. */
 export const text = (max: number) =>
-  z
-    .string()
+  bounded(max)
     .trim()
     .min(1, MESSAGES.blank)
     .refine((s) => [...s].length <= max, MESSAGES.maxLength(max));

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { paginationRules } from "../graphql/pagination";
+import { bounded } from "../shared/validation";
 import { BadInputError, MESSAGES } from "../shared/errors";
 import { passwordProblems } from "./password-rules";
 import { normalizeUsername, usernameField } from "./username";
@@ -9,15 +10,21 @@ export { normalizeUsername, usernameField };
 // Django's rules for usernames, emails and passwords, with Django's and
 // DRF's messages.
 
-export const emailField = z
-  .string()
+export const EMAIL_MAX = 254;
+export const PASSWORD_MAX = 4096;
+
+export const emailField = bounded(EMAIL_MAX)
   .trim()
-  .max(254, MESSAGES.maxLength(254))
+  .max(EMAIL_MAX, MESSAGES.maxLength(EMAIL_MAX))
   .refine((s) => s === "" || z.email().safeParse(s).success, "Enter a valid email address.")
   // Django lower-cases the domain part only.
   .transform((s) => (s.includes("@") ? s.replace(/@[^@]*$/, (d) => d.toLowerCase()) : s));
 
-export const passwordField = z.string().min(1, MESSAGES.blank).max(4096, MESSAGES.maxLength(4096));
+// Never trimmed nor normalised: the limit is on the text hashed, in UTF-16 units.
+export const passwordField = z
+  .string()
+  .max(PASSWORD_MAX, { message: MESSAGES.maxLength(PASSWORD_MAX), abort: true })
+  .min(1, MESSAGES.blank);
 
 const newUser = z.object({ username: usernameField, email: emailField, password: passwordField, isStaff: z.boolean() });
 const profile = z.object({ username: usernameField, email: emailField });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bounded, rawMax } from "../shared/validation";
 
 // Django's username rule (UnicodeUsernameValidator after normalize_username):
 // NFKC, then 1 to 150 characters, each a letter or digit as Python's
@@ -10,6 +11,8 @@ import { z } from "zod";
 // user's, so they are refused with Django's message.
 
 export const USERNAME_MAX = 150;
+/** Longer raw input cannot be a valid username: refused before NFKC (see rawMax). */
+export const USERNAME_RAW_MAX = rawMax(USERNAME_MAX);
 export const USERNAME_MESSAGE =
   "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 
@@ -33,8 +36,7 @@ export const isValidUsernameText = (username: string) => ALLOWED.test(username);
 
 // DRF's CharField trims and stops at "blank"; then Django's length and
 // character validators each report.
-export const usernameField = z
-  .string()
+export const usernameField = bounded(USERNAME_MAX)
   .transform(normalizeUsername)
   .pipe(
     z
