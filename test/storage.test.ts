@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { auth, startServer, type TestServer } from "./support/server";
+import {
+  ChangePasswordDocument,
+  CreateTokenDocument,
+  CreateUserDocument,
+  ObtainTokenDocument,
+  PatchUserDocument,
+  RegisterDocument,
+} from "./generated/graphql";
+import { auth, startServer, type GraphQLResponse, type TestServer } from "./support/server";
 import { describeSqlite } from "./support/providers";
 
 // The database file itself, byte by byte: keys and passwords set through the
@@ -24,35 +32,25 @@ function expectAbsent(bytes: Buffer[], secret: string) {
 
 beforeAll(async () => {
   server = await startServer();
-  const gql = async <T>(query: string, variables: Record<string, unknown>, token?: string) => {
-    const res = await server.gql<T>(query, variables, token ? auth(token) : {});
+  const ok = <T>(res: GraphQLResponse<T>): T => {
     expect(res.body.errors).toBeUndefined();
     return res.body.data!;
   };
   // Every way a key or a password reaches the database.
-  const reg = await gql<{ register: { token: string; user: { id: string } } }>(
-    "mutation ($i: NewUserInput!) { register(input: $i) { token user { id } } }",
-    { i: { username: "saver", email: "saver@example.com", password: passwords[0] } },
-  );
+  const reg = ok(await server.run(RegisterDocument, { input: { username: "saver", email: "saver@example.com", password: passwords[0]! } }));
   keys.push(reg.register.token);
-  const login = await gql<{ obtainToken: { token: string } }>("mutation ($p: String!) { obtainToken(username: \"saver\", password: $p) { token } }", { p: passwords[0] });
+  const login = ok(await server.run(ObtainTokenDocument, { username: "saver", password: passwords[0]! }));
   keys.push(login.obtainToken.token);
-  const changed = await gql<{ changePassword: { token: string } }>(
-    "mutation ($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token } }",
-    { o: passwords[0], n: passwords[1] },
-    login.obtainToken.token,
+  const changed = ok(
+    await server.run(ChangePasswordDocument, { oldPassword: passwords[0]!, newPassword: passwords[1]! }, auth(login.obtainToken.token)),
   );
   keys.push(changed.changePassword.token);
   const { token: admin } = await server.user("storage-admin", { staff: true, password: passwords[2] });
   keys.push(admin);
-  const created = await gql<{ createUser: { token: string; user: { id: string } } }>(
-    "mutation ($i: NewUserInput!) { createUser(input: $i) { token user { id } } }",
-    { i: { username: "made", email: "", password: passwords[3] } },
-    admin,
-  );
+  const created = ok(await server.run(CreateUserDocument, { input: { username: "made", email: "", password: passwords[3]! } }, auth(admin)));
   keys.push(created.createUser.token);
-  await gql("mutation ($id: ID!, $p: String!) { patchUser(id: $id, input: { password: $p }) { id } }", { id: created.createUser.user.id, p: passwords[4] }, admin);
-  const issued = await gql<{ createToken: { token: string } }>("mutation ($id: ID!) { createToken(userId: $id, name: \"extra\") { token } }", { id: reg.register.user.id }, admin);
+  ok(await server.run(PatchUserDocument, { id: created.createUser.user.id, input: { password: passwords[4]! } }, auth(admin)));
+  const issued = ok(await server.run(CreateTokenDocument, { userId: reg.register.user.id, name: "extra" }, auth(admin)));
   keys.push(issued.createToken.token);
 });
 afterAll(() => server.close());

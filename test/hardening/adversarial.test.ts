@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { CreateStudentDocument, ObtainTokenDocument, RegisterDocument, StudentDocument, StudentsDocument, UsersDocument, WhoAmIDocument } from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 
 // Hostile and odd requests through the real server: each gets a clear 4xx
@@ -19,6 +20,7 @@ afterEach(async () => {
   expect(res.status).toBe(200);
 });
 
+/** Raw HTTP: the bodies and headers below are the hostile part, so they go as they are. */
 async function post(body: string | Buffer, headers: Record<string, string> = {}) {
   const res = await fetch(`${server.url}/graphql`, {
     method: "POST",
@@ -73,29 +75,22 @@ it("a 2 MB body: 413", async () => {
 });
 
 it("variables of the wrong type: 400 BAD_USER_INPUT naming the variable", async () => {
-  const q = "query($id: ID!) { student(id: $id) { id } }";
-  expectClear(await post(JSON.stringify({ query: q, variables: { id: { $ne: 1 } } })), 400, /^Variable "\$id" got invalid value/);
-  const m = "mutation($i: StudentInput!) { createStudent(input: $i) { id } }";
-  const res = await post(JSON.stringify({ query: m, variables: { i: { name: "A", roll: "1; DROP TABLE", city: "B" } } }));
-  expectClear(res, 400, /^Variable "\$i" got invalid value "1; DROP TABLE" at "i\.roll"; Int cannot represent/);
-  expect(res.body.errors![0]!.extensions.code).toBe("BAD_USER_INPUT");
-  expectClear(await post(JSON.stringify({ query: q, variables: "id=1" })), 400, /variables/);
+  // Unchecked: the wrongly typed variables are what is under test.
+  expectClear(await server.runUnchecked(StudentDocument, { id: { $ne: 1 } }, auth(key)), 400, /^Variable "\$id" got invalid value/);
+  const res = await server.runUnchecked(CreateStudentDocument, { input: { name: "A", roll: "1; DROP TABLE", city: "B" } }, auth(key));
+  expectClear(res, 400, /^Variable "\$input" got invalid value "1; DROP TABLE" at "input\.roll"; Int cannot represent/);
+  expect(res.body.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
+  // Raw: variables that are a string, not an object, cannot go through a typed call.
+  expectClear(await post(JSON.stringify({ query: "query($id: ID!) { student(id: $id) { id } }", variables: "id=1" })), 400, /variables/);
 });
 
 it("a 10,000-character username: a field error on register, a login failure on obtainToken, no 500", async () => {
   const username = "u".repeat(10_000);
-  const reg = await post(
-    JSON.stringify({
-      query: "mutation($i: NewUserInput!) { register(input: $i) { token } }",
-      variables: { i: { username, email: "long@example.com", password: "a perfectly fine passphrase" } },
-    }),
-  );
+  const reg = await server.run(RegisterDocument, { input: { username, email: "long@example.com", password: "a perfectly fine passphrase" } });
   expect(reg.status).toBe(200);
-  expect(reg.body.errors![0]!.extensions.code).toBe("BAD_USER_INPUT");
-  expect(reg.body.errors![0]!.extensions.fields.username).toEqual(["Ensure this field has no more than 150 characters."]);
-  const login = await post(
-    JSON.stringify({ query: "mutation($u: String!) { obtainToken(username: $u, password: \"x\") { token } }", variables: { u: username } }),
-  );
+  expect(reg.body.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
+  expect(reg.body.errors![0]!.extensions?.fields?.username).toEqual(["Ensure this field has no more than 150 characters."]);
+  const login = await server.run(ObtainTokenDocument, { username, password: "x" });
   expect(login.status).toBe(200);
   expect(login.body.errors![0]!.message).toBe("Unable to log in with provided credentials.");
 });
@@ -104,9 +99,9 @@ it("SQL-injection-like and wildcard searches match literally", async () => {
   const names = ["100% sure", "snake_case", "back\\slash", "O'Brien", "plain"];
   for (const [i, name] of names.entries()) await server.app.services.students.create({ name, roll: 9000 + i, city: "Town" });
   const search = async (s: string) => {
-    const res = await post(JSON.stringify({ query: "query($s: String) { students(search: $s, limit: 100) { count results { name } } }", variables: { s } }));
+    const res = await server.run(StudentsDocument, { search: s, limit: 100 }, auth(key));
     expect(res.status).toBe(200);
-    return (res.body.data.students.results as { name: string }[]).map((r) => r.name).sort();
+    return res.body.data!.students.results.map((r) => r.name).sort();
   };
   expect(await search("' OR 1=1 --")).toEqual([]);
   expect(await search("%")).toEqual(["100% sure"]);
@@ -117,25 +112,21 @@ it("SQL-injection-like and wildcard searches match literally", async () => {
   expect(await search('"; DROP TABLE "Student"; --')).toEqual([]);
   expect((await search("plain")).length).toBe(1);
   // The users list too (staff only).
-  const users = await post(
-    JSON.stringify({ query: 'query { users(search: "%") { count } all: users { count } }' }),
-    auth(staffKey),
-  );
-  expect(users.body.data.users.count).toBe(0);
-  expect(users.body.data.all.count).toBeGreaterThan(1);
+  const users = await server.run(UsersDocument, { search: "%" }, auth(staffKey));
+  const all = await server.run(UsersDocument, {}, auth(staffKey));
+  expect(users.body.data!.users.count).toBe(0);
+  expect(all.body.data!.users.count).toBeGreaterThan(1);
 });
 
 it("emoji and other non-ASCII text round-trip through createStudent and student", async () => {
   const input = { name: "Zoë 😀👩‍👩‍👧 Ñandú 北京 ﷽", roll: 777, city: "Москва · ∑ · 𝔘𝔫𝔦𝔠𝔬𝔡𝔢" };
-  const created = await post(
-    JSON.stringify({ query: "mutation($i: StudentInput!) { createStudent(input: $i) { id name city } }", variables: { i: input } }),
-  );
+  const created = await server.run(CreateStudentDocument, { input }, auth(key));
   expect(created.status).toBe(200);
-  const { id } = created.body.data.createStudent;
-  const read = await post(JSON.stringify({ query: "query($id: ID!) { student(id: $id) { name roll city } }", variables: { id } }));
-  expect(read.body.data.student).toEqual(input);
-  const found = await post(JSON.stringify({ query: 'query { students(search: "北京") { results { roll } } }' }));
-  expect(found.body.data.students.results).toEqual([{ roll: 777 }]);
+  const { id } = created.body.data!.createStudent;
+  const read = await server.run(StudentDocument, { id }, auth(key));
+  expect(read.body.data!.student).toMatchObject(input);
+  const found = await server.run(StudentsDocument, { search: "北京" }, auth(key));
+  expect(found.body.data!.students.results.map((r) => r.roll)).toEqual([777]);
 });
 
 it("non-Latin-1 bytes in the Authorization header: 401 with DRF's message", async () => {
@@ -173,5 +164,5 @@ it("a mutation over GET: 405", async () => {
   const body = (await res.json()) as { errors: { message: string }[] };
   expect(body.errors[0]!.message).toBe("GET requests only support query operations, not mutation operations");
   // And the key was not revoked.
-  expect((await post(JSON.stringify({ query: "{ me { username } }" }))).body.data.me.username).toBe("target");
+  expect((await server.run(WhoAmIDocument, {}, auth(key))).body.data?.me?.username).toBe("target");
 });

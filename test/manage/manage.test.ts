@@ -1,6 +1,7 @@
 import { emptyPostgresUrl, freshDatabaseUrl, freshSqliteUrl, testDatabase } from "../support/databases";
 import { ensureBuilt, runNode } from "../support/build";
 import { expectError } from "../support/expect";
+import { ObtainTokenDocument, ViewerDocument } from "../generated/graphql";
 import { PASSWORD, auth, startServer, type TestServer } from "../support/server";
 
 // The manage command as a user runs it: a subprocess of the built program, on
@@ -12,7 +13,7 @@ let env: Record<string, string>;
 const manage = (args: string[], opts: { env?: Record<string, string>; input?: string } = {}) =>
   runNode("dist/manage/manage.js", args, { env: { ...env, ...opts.env }, input: opts.input });
 
-const me = (token: string) => server.gql<{ me: { username: string } | null }>("{ me { username isStaff } }", undefined, auth(token));
+const me = (token: string) => server.run(ViewerDocument, {}, auth(token));
 const INVALID = { code: "UNAUTHENTICATED", message: "Invalid token." };
 const KEY_LINE = (username: string) => new RegExp(`^Generated token ([0-9a-f]{40}) for user ${username}\\n$`);
 
@@ -31,7 +32,7 @@ describe("create-token", () => {
     expect(res).toMatchObject({ code: 0, stderr: "" });
     expect(res.stdout).toMatch(KEY_LINE("amit"));
     const key = KEY_LINE("amit").exec(res.stdout)![1]!;
-    expect((await me(key)).body.data).toEqual({ me: { username: "amit", isStaff: false } });
+    expect((await me(key)).body.data).toMatchObject({ me: { username: "amit", isStaff: false } });
     // Without --reset the other keys stay.
     expect((await me(first)).body.data?.me?.username).toBe("amit");
     const row = await server.app.db.prisma.token.findFirstOrThrow({ where: { prefix: key.slice(0, 8) } });
@@ -86,10 +87,7 @@ describe("revoke-tokens", () => {
 
 describe("changepassword", () => {
   const login = (username: string, password: string) =>
-    server.gql<{ obtainToken: { token: string } }>("mutation ($u: String!, $p: String!) { obtainToken(username: $u, password: $p) { token } }", {
-      u: username,
-      p: password,
-    });
+    server.run(ObtainTokenDocument, { username, password });
 
   it("reads the password twice from stdin, sets it, and revokes the user's keys", async () => {
     const { token } = await server.user("piped");
@@ -144,7 +142,7 @@ describe("createsuperuser", () => {
     const [created, keyLine] = res.stdout.split(/(?<=\n)/);
     expect(created).toBe("Superuser created successfully.\n");
     const key = KEY_LINE("root1").exec(keyLine!)![1]!;
-    expect((await me(key)).body.data).toEqual({ me: { username: "root1", isStaff: true } });
+    expect((await me(key)).body.data).toMatchObject({ me: { username: "root1", isStaff: true } });
     const user = await server.app.db.prisma.user.findUniqueOrThrow({ where: { username: "root1" } });
     expect(user).toMatchObject({ isStaff: true, isActive: true, email: "root1@example.com" });
     expect(user.password).toMatch(/^\$argon2id\$/);
@@ -155,7 +153,7 @@ describe("createsuperuser", () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/Superuser created successfully\.\nGenerated token [0-9a-f]{40} for user root2\n$/);
     expect(res.stdout).not.toContain("basalt-River-72");
-    expect((await server.gql("mutation { obtainToken(username: \"root2\", password: \"basalt-River-72\") { user { isStaff } } }")).body.data).toEqual({
+    expect((await server.run(ObtainTokenDocument, { username: "root2", password: "basalt-River-72" })).body.data).toMatchObject({
       obtainToken: { user: { isStaff: true } },
     });
   });
