@@ -1,6 +1,6 @@
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, ForbiddenError, MESSAGES } from "../shared/errors";
-import { verifyAgainstDummy, verifyPassword } from "../users/password-hasher";
+import { checkStoredPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "../users/password-hasher";
 import { checkPassword, normalizeUsername, type NewUser, type UserService } from "../users/user.service";
 import type { LoginThrottle } from "./login-throttle";
 import { tokenName, type AuthUser, type TokenService } from "./token.service";
@@ -64,7 +64,13 @@ export class AuthService {
     const name = normalizeUsername(username);
     const user = [...name].length <= 150 ? await this.users.findByUsername(name) : null;
     if (!user) return verifyAgainstDummy(password).then(() => null);
-    const ok = await verifyPassword(user.password, password);
+    const { ok, needsRehash } = await checkStoredPassword(user.password, password);
+    if (needsRehash) {
+      // An imported Django hash becomes ours on the first right password, as Django upgrades
+      // hashes; only if no one changed the password meanwhile.
+      const hashed = await hashPassword(password);
+      await this.db.prisma.user.updateMany({ where: { id: user.id, password: user.password }, data: { password: hashed } });
+    }
     return ok && user.isActive ? user : null;
   }
 }
