@@ -6,6 +6,7 @@ import { createApp, type App } from "../app";
 import { tokenName } from "../auth/token.service";
 import { loadConfig } from "../config/config";
 import { migrate } from "../db/migrate";
+import { formatReport, importDjango, type OnConflict } from "../django/django-import";
 import { BadInputError } from "../shared/errors";
 import { passwordProblems } from "../users/password-rules";
 import { emailField } from "../users/user.rules";
@@ -177,6 +178,29 @@ export function buildProgram(): Command {
           prompter.close();
         }
         console.log(`Password changed successfully for user '${username}'; their keys were revoked.`);
+      });
+    });
+
+  program
+    .command("import-django")
+    .description("import users, passwords, DRF keys and students from a Django database, all or nothing")
+    .argument("<source>", "the Django SQLite file, or a postgresql:// URL")
+    .option("--students-table <name>", "the students' table (default: api_student, if present)")
+    .option("--dry-run", "check everything and print what would be imported; write nothing")
+    .addOption(
+      new Option("--on-conflict <what>", "an existing username or roll, or a username that breaks the rules")
+        .choices(["fail", "skip"])
+        .default("fail"),
+    )
+    .action(async (source: string, opts: { studentsTable?: string; dryRun?: boolean; onConflict: OnConflict }) => {
+      await withApp(async (app) => {
+        const dryRun = opts.dryRun === true;
+        const report = await importDjango(app.db.prisma, source, {
+          studentsTable: opts.studentsTable,
+          dryRun,
+          onConflict: opts.onConflict,
+        });
+        console.log(formatReport(report, dryRun));
       });
     });
 

@@ -1,4 +1,5 @@
 import { Algorithm, hash, verify } from "@node-rs/argon2";
+import { verifyDjangoPassword } from "./django-hashers";
 
 // argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about
 // 50 ms a hash on this project's 2-core machines, versus ~250 ms for the
@@ -11,13 +12,27 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);
 }
 
-export async function verifyPassword(encoded: string, password: string): Promise<boolean> {
+export interface PasswordCheck {
+  ok: boolean;
+  /** The stored hash is not ours (imported from Django): replace it now that the password is known. */
+  needsRehash: boolean;
+}
+
+export async function checkStoredPassword(encoded: string, password: string): Promise<PasswordCheck> {
+  if (!encoded.startsWith("$argon2")) {
+    const ok = await verifyDjangoPassword(encoded, password);
+    return { ok, needsRehash: ok };
+  }
   try {
-    return await verify(encoded, password);
+    return { ok: await verify(encoded, password), needsRehash: false };
   } catch {
     // A malformed stored hash is a failed login, not a crash.
-    return false;
+    return { ok: false, needsRehash: false };
   }
+}
+
+export async function verifyPassword(encoded: string, password: string): Promise<boolean> {
+  return (await checkStoredPassword(encoded, password)).ok;
 }
 
 let dummy: Promise<string> | undefined;

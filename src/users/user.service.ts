@@ -3,7 +3,7 @@ import { BadInputError, NotFoundError, MESSAGES } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, validate, type Nullable } from "../shared/validation";
-import { hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
+import { checkStoredPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
 import { listUsers } from "./user.queries";
 import { checkPassword, normalizeUsername, userSchemas } from "./user.rules";
 import { UserOrder } from "./user.type";
@@ -93,7 +93,14 @@ export class UserService {
     const row = [...name].length <= 150 ? await this.db.prisma.user.findUnique({ where: { username: name } }) : null;
     if (!row) return verifyAgainstDummy(password).then(() => null);
     const { password: stored, credentialVersion, ...user } = row;
-    const ok = await verifyPassword(stored, password);
+    const { ok, needsRehash } = await checkStoredPassword(stored, password);
+    if (needsRehash) {
+      // An imported Django hash becomes ours on the first right password, as
+      // Django upgrades hashes; only if no one changed the password meanwhile.
+      // The password is the same, so the credential version stays.
+      const hashed = await hashPassword(password);
+      await this.db.prisma.user.updateMany({ where: { id: user.id, password: stored }, data: { password: hashed } });
+    }
     return ok && user.isActive ? { user, credentialVersion } : null;
   }
 
