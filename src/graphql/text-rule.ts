@@ -1,4 +1,4 @@
-import { defaultFieldResolver, type GraphQLSchema } from "graphql";
+import { defaultFieldResolver, isObjectType, type GraphQLSchema } from "graphql";
 import { BadInputError, MESSAGES, type FieldErrors } from "../shared/errors";
 
 // The contract's text rule, for every String argument and input field of
@@ -47,14 +47,16 @@ export function textErrors(args: Record<string, unknown>): FieldErrors {
 }
 
 /**
- * Wraps the resolver of every root field (the only fields of this schema that
- * take arguments) with the rule, once, when the schema is built: global, and
- * no cost on the fields of the results. Access is decided earlier, per
- * operation (see operation-access.ts), so an anonymous client still gets its 401 first.
+ * Wraps the resolver of every field that takes arguments (today the root
+ * fields) with the rule, once, when the schema is built: global, and no cost
+ * on the many fields of the results, which take none. Access is decided
+ * earlier, per operation (see operation-access.ts), so an anonymous client still gets
+ * its 401 first.
  */
 export function applyTextRule(schema: GraphQLSchema): GraphQLSchema {
-  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
-    for (const field of Object.values(root?.getFields() ?? {})) {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
       if (field.args.length === 0) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args: Record<string, unknown>, context, info) => {
