@@ -181,6 +181,23 @@ export class TokenService {
     return true;
   }
 
+  /** Which of these keys are already stored (by digest). */
+  async existingKeys(keys: string[], tx: Transaction = this.db.prisma): Promise<string[]> {
+    const byDigest = new Map(keys.map((k) => [digestKey(k), k]));
+    const rows = await tx.token.findMany({ where: { digest: { in: [...byDigest.keys()] } }, select: { digest: true } });
+    return rows.map((t) => byDigest.get(t.digest)!);
+  }
+
+  /**
+   * Keeps keys issued elsewhere (DRF's 40-hex keys) working: stores their
+   * digests, as for our own, with their creation time. For `manage import-django`.
+   */
+  async importKeys(keys: { key: string; userId: number; createdAt: Date; name: string }[], tx: Transaction): Promise<void> {
+    await tx.token.createMany({
+      data: keys.map((k) => ({ digest: digestKey(k.key), prefix: keyPrefix(k.key), name: k.name, userId: k.userId, createdAt: k.createdAt })),
+    });
+  }
+
   async revokeAll(userId: number, tx: Transaction = this.db.prisma): Promise<number> {
     const { count } = await tx.token.deleteMany({ where: { userId } });
     return count;

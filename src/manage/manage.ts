@@ -6,7 +6,7 @@ import { createApp, type App } from "../app";
 import { tokenName } from "../auth/token.service";
 import { loadConfig } from "../config/config";
 import { migrate } from "../db/migrate";
-import { formatReport, importDjango, type OnConflict } from "../django/django-import";
+import { formatReport, importDjango, type OnConflict } from "../accounts/django-import";
 import { BadInputError } from "../shared/errors";
 import { passwordProblems } from "../users/password-rules";
 import { emailField } from "../users/user.rules";
@@ -195,7 +195,7 @@ export function buildProgram(): Command {
     .action(async (source: string, opts: { studentsTable?: string; dryRun?: boolean; onConflict: OnConflict }) => {
       await withApp(async (app) => {
         const dryRun = opts.dryRun === true;
-        const report = await importDjango(app.db.prisma, source, {
+        const report = await importDjango({ prisma: app.db.prisma, ...app.services }, source, {
           studentsTable: opts.studentsTable,
           dryRun,
           onConflict: opts.onConflict,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DatabaseHandle } from "../db/prisma";
+import type { DatabaseHandle, Transaction } from "../db/prisma";
 import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
@@ -71,6 +71,16 @@ export class StudentService {
   /** PATCH: only the fields given change. */
   patch(id: string, input: Nullable<z.input<typeof patchInput>>) {
     return this.save(id, validate(patchInput, patchFields(input)));
+  }
+
+  /** Which of these rolls are taken. */
+  async existingRolls(rolls: number[], tx: Transaction = this.db.prisma): Promise<number[]> {
+    return (await tx.student.findMany({ where: { roll: { in: rolls } }, select: { roll: true } })).map((s) => s.roll);
+  }
+
+  /** Inserts students as they are (rolls kept, ids new). For `manage import-django`. */
+  async importMany(rows: { name: string; roll: number; city: string; createdAt: Date; updatedAt: Date }[], tx: Transaction): Promise<void> {
+    await tx.student.createMany({ data: rows });
   }
 
   async delete(id: string): Promise<true> {

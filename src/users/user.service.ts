@@ -155,6 +155,23 @@ export class UserService {
     }
   }
 
+  /** Which of these usernames are taken (as stored, no normalisation). */
+  async existingUsernames(usernames: string[], tx: Transaction = this.db.prisma): Promise<string[]> {
+    const rows = await tx.user.findMany({ where: { username: { in: usernames } }, select: { username: true } });
+    return rows.map((u) => u.username);
+  }
+
+  /**
+   * Inserts users imported with their password hashes as they are (Django's:
+   * checked, then upgraded on login). For `manage import-django`, inside its transaction.
+   */
+  importMany(
+    rows: { username: string; email: string; password: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null }[],
+    tx: Transaction,
+  ) {
+    return tx.user.createManyAndReturn({ data: rows, select: { id: true, username: true } });
+  }
+
   async delete(id: string): Promise<true> {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();

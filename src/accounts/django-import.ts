@@ -1,5 +1,8 @@
-import { KEY_PATTERN, digestKey, keyPrefix } from "../auth/crypto";
-import type { Prisma } from "../db/prisma";
+import { KEY_PATTERN, keyPrefix } from "../auth/crypto";
+import type { TokenService } from "../auth/token.service";
+import type { Prisma, Transaction } from "../db/prisma";
+import type { StudentService } from "../students/student.service";
+import type { UserService } from "../users/user.service";
 import { djangoHashStatus } from "../users/django-hashers";
 import { usernameField } from "../users/username";
 import { SourceError, checkTableName, firstLine, openDjangoSource, type DjangoSource, type Row } from "./django-source";
@@ -59,12 +62,21 @@ interface DjangoStudent {
   updatedAt: Date;
 }
 
-type Tx = Pick<Prisma, "user" | "token" | "student">;
+type Tx = Transaction;
+
+/** Each table's rows are written by the service that owns them. */
+export interface ImportTargets {
+  prisma: Prisma;
+  users: UserService;
+  tokens: TokenService;
+  students: StudentService;
+}
 
 const BATCH = 500;
 const MAX_ROLL = 2_147_483_647;
 
-export async function importDjango(prisma: Prisma, source: string, options: ImportOptions): Promise<ImportReport> {
+export async function importDjango(targets: ImportTargets, source: string, options: ImportOptions): Promise<ImportReport> {
+  const { prisma } = targets;
   const studentsTable = options.studentsTable === undefined ? undefined : checkTableName(options.studentsTable);
   let db: DjangoSource;
   try {
@@ -83,9 +95,9 @@ export async function importDjango(prisma: Prisma, source: string, options: Impo
   }
 
   const run = async (tx: Tx) => {
-    const plan = await planImport(tx, data, options.onConflict);
+    const plan = await planImport(targets, tx, data, options.onConflict);
     const report: ImportReport = { source: db.description, ...plan.counts };
-    if (!options.dryRun) await write(tx, plan);
+    if (!options.dryRun) await write(targets, tx, plan);
     return report;
   };
   if (options.dryRun) return run(prisma);
@@ -208,18 +220,18 @@ function usernameProblem(username: string): string | null {
   return null;
 }
 
-async function planImport(tx: Tx, data: { users: DjangoUser[]; keys: DjangoKey[]; students: DjangoStudent[] }, onConflict: OnConflict) {
+async function planImport(targets: ImportTargets, tx: Tx, data: { users: DjangoUser[]; keys: DjangoKey[]; students: DjangoStudent[] }, onConflict: OnConflict) {
   const takenNames = await existing(
     data.users.map((u) => u.username),
-    async (batch) => (await tx.user.findMany({ where: { username: { in: batch } }, select: { username: true } })).map((u) => u.username),
+    (batch) => targets.users.existingUsernames(batch, tx),
   );
-  const digests = data.keys.map((k) => digestKey(k.key));
-  const takenDigests = await existing(digests, async (batch) =>
-    (await tx.token.findMany({ where: { digest: { in: batch } }, select: { digest: true } })).map((t) => t.digest),
+  const takenKeys = await existing(
+    data.keys.map((k) => k.key),
+    (batch) => targets.tokens.existingKeys(batch, tx),
   );
   const takenRolls = await existing(
     data.students.map((s) => s.roll).filter((r) => r >= 0 && r <= MAX_ROLL),
-    async (batch) => (await tx.student.findMany({ where: { roll: { in: batch } }, select: { roll: true } })).map((s) => s.roll),
+    (batch) => targets.students.existingRolls(batch, tx),
   );
 
   const counts: Plan["counts"] = {
@@ -257,13 +269,13 @@ async function planImport(tx: Tx, data: { users: DjangoUser[]; keys: DjangoKey[]
   const imported = new Set(users.map((u) => u.djangoId));
 
   const keys: DjangoKey[] = [];
-  data.keys.forEach((key, i) => {
+  data.keys.forEach((key) => {
     const owner = JSON.stringify(usernames.get(key.djangoUserId) ?? `#${key.djangoUserId}`);
     const label = KEY_PATTERN.test(key.key) ? `key ${keyPrefix(key.key)}… of user ${owner}` : `key of user ${owner}`;
     // A key is only ever attached to the user it came with: never to someone already here who has the same name.
     if (!imported.has(key.djangoUserId)) counts.skipped.keys++;
     else if (!KEY_PATTERN.test(key.key)) conflict("keys", `${label} is not 40 lowercase hex characters, so no client could use it here`, true);
-    else if (takenDigests.has(digests[i]!)) conflict("keys", `${label} already exists`, false);
+    else if (takenKeys.has(key.key)) conflict("keys", `${label} already exists`, false);
     else keys.push(key);
   });
 
@@ -284,30 +296,25 @@ async function planImport(tx: Tx, data: { users: DjangoUser[]; keys: DjangoKey[]
   return { users, keys, students, counts } satisfies Plan;
 }
 
-async function write(tx: Tx, plan: Plan): Promise<void> {
+async function write(targets: ImportTargets, tx: Tx, plan: Plan): Promise<void> {
   const ids = new Map<string, number>();
   for (let i = 0; i < plan.users.length; i += BATCH) {
     const batch = plan.users.slice(i, i + BATCH);
-    const created = await tx.user.createManyAndReturn({
-      data: batch.map(({ djangoId: _, ...user }) => user),
-      select: { id: true, username: true },
-    });
+    const created = await targets.users.importMany(
+      batch.map(({ djangoId: _, ...user }) => user),
+      tx,
+    );
     const byName = new Map(created.map((u) => [u.username, u.id]));
     for (const user of batch) ids.set(user.djangoId, byName.get(user.username)!);
   }
   for (let i = 0; i < plan.keys.length; i += BATCH) {
-    await tx.token.createMany({
-      data: plan.keys.slice(i, i + BATCH).map((k) => ({
-        digest: digestKey(k.key),
-        prefix: keyPrefix(k.key),
-        name: "imported",
-        userId: ids.get(k.djangoUserId)!,
-        createdAt: k.created,
-      })),
-    });
+    await targets.tokens.importKeys(
+      plan.keys.slice(i, i + BATCH).map((k) => ({ key: k.key, name: "imported", userId: ids.get(k.djangoUserId)!, createdAt: k.created })),
+      tx,
+    );
   }
   for (let i = 0; i < plan.students.length; i += BATCH) {
-    await tx.student.createMany({ data: plan.students.slice(i, i + BATCH) });
+    await targets.students.importMany(plan.students.slice(i, i + BATCH), tx);
   }
 }
 
