@@ -52,8 +52,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;

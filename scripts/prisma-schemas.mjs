@@ -29,7 +29,9 @@ if (process.argv.includes("--check")) {
   let current = "";
   try {
     current = readFileSync(target, "utf8");
-  } catch {}
+  } catch {
+    // no file yet: it is stale
+  }
   if (current !== wanted) {
     console.error("prisma/postgresql/schema.prisma is stale: run `node scripts/prisma-schemas.mjs` and add a migration");
     process.exit(1);

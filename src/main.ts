@@ -43,7 +43,8 @@ async function main(): Promise<void> {
 /** One server: the whole app in a single process, or one cluster worker. */
 async function serve(config: Config, logger: Logger): Promise<void> {
   const app = createApp(config);
-  const { fastify } = await createServer(app, logger);
+  const server = await createServer(app, logger);
+  const { fastify } = server;
   const address = await fastify.listen({ host: config.HOST, port: config.PORT }).catch((e: unknown) => {
     throw new Error(listenProblem(e as NodeJS.ErrnoException, config.HOST, config.PORT));
   });
@@ -76,10 +77,17 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT * 1000);
     timer.unref();
-    // Stops accepting, answers 503 on kept-alive connections, and waits for
-    // the requests in flight; then the database and the limiter store.
-    await fastify.close();
-    await app.close();
+    // Stops accepting, closes idle connections, answers every request already
+    // received (with Connection: close) and waits for them; then the database
+    // and the limiter store.
+    try {
+      await server.close();
+      await app.close();
+    } catch (e) {
+      logger.error({ err: e }, "shutdown failed");
+      process.exit(1);
+    }
+    logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { emittedSdl } from "../src/graphql/emit-schema";
+import { emittedSdl } from "../src/schema";
 import { startServer } from "./support/server";
 
 const ROOT = join(__dirname, "..");

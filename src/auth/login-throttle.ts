@@ -1,7 +1,7 @@
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Rate } from "../config/duration";
 import { type LimiterFactory, type Reservation, reserve } from "../limits/rate-limiter";
-import { normalizeUsername, USERNAME_RAW_MAX } from "../users/user.service";
+import { normalizeUsername, USERNAME_RAW_MAX } from "../users/username";
 
 /**
  * LOGIN_RATE: password checks per username and per client address, for

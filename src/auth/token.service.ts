@@ -1,10 +1,18 @@
-import type { DatabaseHandle } from "../db/prisma";
-import { BadInputError, ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
-import { parseId, rawMax, tooLong } from "../shared/validation";
+import type { DatabaseHandle, Transaction } from "../db/prisma";
+import type { Authenticated, AuthUser } from "../graphql/context";
+import { paginationRules } from "../graphql/pagination";
+import { BadInputError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
+import { isForeignKeyViolation } from "../shared/prisma-errors";
+import { searchTerms } from "../shared/search";
+import { parseId, rawMax, tooLong, validate } from "../shared/validation";
+import { z } from "zod";
+import { parseAuthorizationHeader } from "./authorization-header";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
+import { findByDigest, insertToken, pageOfTokens, tokensOfUser, type NewTokenRow } from "./token.queries";
 
-// Keys end to end: issuing, looking up, listing, revoking. The key itself
-// exists only in the value returned by issue(); the database holds its digest.
+// Keys end to end, and the only writer of Token rows: issuing, looking up,
+// listing, revoking. The key itself exists only in the value returned by
+// issue(); the database holds its digest.
 
 const NAME_MAX = 100;
 
@@ -17,46 +25,26 @@ export function tokenName(name: string | null | undefined, fallback: string): st
   // Refused on its raw length first: no trimming or splitting of a huge text.
   if ((name ?? "").length > rawMax(NAME_MAX)) throw BadInputError.field("name", tooLong(NAME_MAX));
   const label = (name ?? "").trim() || fallback;
-  if ([...label].length > NAME_MAX) throw BadInputError.field("name", tooLong(NAME_MAX));
+  if ([...label].length > NAME_MAX) throw BadInputError.field("name", MESSAGES.maxLength(NAME_MAX));
   return label;
 }
 
 /** lastUsedAt is written at most this often per key, not on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export interface AuthUser {
-  id: number;
-  username: string;
-  email: string;
-  isStaff: boolean;
-  isActive: boolean;
-  dateJoined: Date;
-  lastLogin: Date | null;
-}
-
-export interface Authenticated {
-  user: AuthUser;
-  tokenId: number;
-}
-
-/** One row of authenticate()'s join; the driver adapters give Dates and booleans. */
-interface TokenWithUser extends AuthUser {
-  tokenId: number;
-  expiresAt: Date | null;
-  lastUsedAt: Date | null;
-}
-
-/** A new key and the row that records it. */
-export interface KeyMaterial {
-  key: string;
-  row: { digest: string; prefix: string; name: string; expiresAt: Date | null };
-}
-
 export interface TokenServiceOptions {
   /** TOKEN_TTL in seconds; undefined: keys never expire, as in DRF. */
   ttlSeconds?: number;
   now?: () => Date;
 }
+
+/** A key just issued: the only time it is seen. */
+export interface IssuedKey {
+  token: string;
+  expiresAt: Date | null;
+}
+
+const listRules = z.object({ ...paginationRules });
 
 export class TokenService {
   /** lastUsedAt writes in flight (see settle). */
@@ -70,24 +58,82 @@ export class TokenService {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** A fresh key and the row to store; for callers that write it with other rows. */
-  material(name: string): KeyMaterial {
-    name = tokenName(name, "key");
+  /**
+   * Issues a key for a user. Null when the user is gone (even if a delete
+   * raced this insert) or, with `credentialVersion`, when the user's password
+   * changed since that version was read: a login that raced a password
+   * change gets no key (see accounts/).
+   */
+  async issue(
+    userId: number,
+    name: string,
+    opts: { credentialVersion?: number; revokeOthers?: boolean; tx?: Transaction } = {},
+  ): Promise<IssuedKey | null> {
+    const label = tokenName(name, "key");
     const key = generateKey();
+    const now = this.now();
     const ttl = this.options.ttlSeconds;
-    const expiresAt = ttl === undefined ? null : new Date(this.now().getTime() + ttl * 1000);
-    return { key, row: { digest: digestKey(key), prefix: keyPrefix(key), name, expiresAt } };
+    const row: NewTokenRow = {
+      digest: digestKey(key),
+      prefix: keyPrefix(key),
+      name: label,
+      expiresAt: ttl === undefined ? null : new Date(now.getTime() + ttl * 1000),
+    };
+    const write = async (tx: Transaction) => {
+      if (opts.revokeOthers) await tx.token.deleteMany({ where: { userId } });
+      return insertToken(tx, this.db.provider, userId, row, { credentialVersion: opts.credentialVersion, now });
+    };
+    let inserted: boolean;
+    try {
+      inserted = opts.tx ? await write(opts.tx) : opts.revokeOthers ? await this.db.prisma.$transaction(write) : await write(this.db.prisma);
+    } catch (e) {
+      // A parent deleted between statements still means "no such user".
+      if (isForeignKeyViolation(e)) throw new NotFoundError();
+      throw e;
+    }
+    if (!inserted) return null;
+    return { token: key, expiresAt: row.expiresAt };
   }
 
-  async issue(userId: number, name: string, opts: { revokeOthers?: boolean } = {}) {
-    const { key, row } = this.material(name);
-    const create = this.db.prisma.token.create({ data: { ...row, userId } });
-    if (opts.revokeOthers) {
-      await this.db.prisma.$transaction([this.db.prisma.token.deleteMany({ where: { userId } }), create]);
-    } else {
-      await create;
-    }
-    return { token: key, expiresAt: row.expiresAt };
+  /** issue() for a user who must exist: NOT_FOUND otherwise. */
+  async issueOrNotFound(userId: number, name: string, opts: { tx?: Transaction; revokeOthers?: boolean } = {}): Promise<IssuedKey> {
+    const issued = await this.issue(userId, name, opts);
+    if (!issued) throw new NotFoundError();
+    return issued;
+  }
+
+  /**
+   * DRF's TokenAuthentication.authenticate: the user and key behind an
+   * Authorization header; null without a header of our scheme; a 401 with
+   * DRF's message for a malformed, unknown, expired or inactive one.
+   *
+   * The lookup is by digest, so its timing can only tell an attacker about a
+   * SHA-256 output, which they cannot steer towards a valid key.
+   */
+  async authenticate(header: string | undefined): Promise<Authenticated | null> {
+    const key = parseAuthorizationHeader(header);
+    if (key === null) return null;
+    if (!KEY_PATTERN.test(key)) throw new UnauthenticatedError(MESSAGES.invalidToken);
+    const row = await findByDigest(this.db.prisma, digestKey(key));
+    if (!row) throw new UnauthenticatedError(MESSAGES.invalidToken);
+    const { tokenId, expiresAt, lastUsedAt, ...user } = row;
+    const now = this.now();
+    if (expiresAt && expiresAt <= now) throw new UnauthenticatedError(MESSAGES.expired);
+    if (!user.isActive) throw new UnauthenticatedError(MESSAGES.inactive);
+    if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) this.touch(tokenId, now);
+    return { user, tokenId };
+  }
+
+  /**
+   * Bookkeeping only: the request does not wait for it, and a revoked key
+   * (deleted meanwhile) just matches no row.
+   */
+  private touch(tokenId: number, now: Date): void {
+    const write: Promise<unknown> = this.db.prisma.token
+      .updateMany({ where: { id: tokenId }, data: { lastUsedAt: now } })
+      .catch(() => undefined)
+      .finally(() => this.bookkeeping.delete(write));
+    this.bookkeeping.add(write);
   }
 
   /**
@@ -98,59 +144,33 @@ export class TokenService {
     await Promise.all([...this.bookkeeping]);
   }
 
-  /**
-   * DRF's authenticate_credentials: the user behind a key, or a 401 with
-   * DRF's message. One statement fetches the token joined with its user:
-   * Prisma would load the relation with a second query, and this runs on
-   * every authenticated request.
-   *
-   * The lookup is by digest, so its timing can only tell an attacker about a
-   * SHA-256 output, which they cannot steer towards a valid key.
-   */
-  async authenticate(key: string): Promise<Authenticated> {
-    if (!KEY_PATTERN.test(key)) throw new UnauthenticatedError(MESSAGES.invalidToken);
-    // Quoted names and a bound parameter: the same SQL on SQLite and PostgreSQL.
-    const [row] = await this.db.prisma.$queryRaw<TokenWithUser[]>`
-      SELECT t."id" AS "tokenId", t."expiresAt", t."lastUsedAt", u."id", u."username", u."email",
-             u."isStaff", u."isActive", u."dateJoined", u."lastLogin"
-      FROM "Token" t JOIN "User" u ON u."id" = t."userId"
-      WHERE t."digest" = ${digestKey(key)}`;
-    if (!row) throw new UnauthenticatedError(MESSAGES.invalidToken);
-    const { tokenId, expiresAt, lastUsedAt, ...user } = row;
-    const now = this.now();
-    if (expiresAt && expiresAt <= now) throw new UnauthenticatedError(MESSAGES.expired);
-    if (!user.isActive) throw new UnauthenticatedError(MESSAGES.inactive);
-    if (!lastUsedAt || now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-      // Bookkeeping only: the request does not wait for it, and a revoked
-      // token (deleted meanwhile) just matches no row.
-      const write: Promise<unknown> = this.db.prisma.token
-        .updateMany({ where: { id: tokenId }, data: { lastUsedAt: now } })
-        .catch(() => undefined)
-        .finally(() => this.bookkeeping.delete(write));
-      this.bookkeeping.add(write);
-    }
-    return { user, tokenId };
-  }
-
+  /** The keys of a user known to exist. */
   list(userId: number) {
-    return this.db.prisma.token.findMany({
-      where: { userId },
-      orderBy: { id: "asc" },
-      select: { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, expiresAt: true },
-    });
+    return tokensOfUser(this.db.prisma, userId);
   }
 
-  /** Staff view of one user's tokens; NOT_FOUND when the user does not exist. */
+  /** Staff view of one user's keys; NOT_FOUND when the user does not exist. */
   async listForUser(userId: string) {
     const id = parseId(userId);
-    const user = id === null ? null : await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } });
-    if (!user) throw new NotFoundError();
-    return this.list(user.id);
+    if (id === null) throw new NotFoundError();
+    const tokens = await tokensOfUser(this.db.prisma, id);
+    // No key: the user may still exist.
+    if (tokens.length === 0 && !(await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new NotFoundError();
+    }
+    return tokens;
+  }
+
+  /** Staff view of every key, a page at a time. */
+  listAll(args: { limit?: number | null; offset?: number | null; search?: string | null; userId?: string | null }) {
+    const { limit, offset, search } = validate(listRules, args);
+    const userId = args.userId == null ? undefined : (parseId(args.userId) ?? -1);
+    return pageOfTokens(this.db.prisma, this.db.provider, { terms: searchTerms(search), userId, limit, offset });
   }
 
   /**
-   * Revokes one token. Owners revoke their own; staff anyone's. Someone
-   * else's token looks exactly like a missing one to a non-staff user.
+   * Revokes one key. Owners revoke their own; staff anyone's. Someone
+   * else's key looks exactly like a missing one to a non-staff user.
    */
   async revoke(actor: AuthUser, tokenId: string): Promise<true> {
     const id = parseId(tokenId);
@@ -161,18 +181,8 @@ export class TokenService {
     return true;
   }
 
-  async revokeAll(userId: number): Promise<number> {
-    const { count } = await this.db.prisma.token.deleteMany({ where: { userId } });
+  async revokeAll(userId: number, tx: Transaction = this.db.prisma): Promise<number> {
+    const { count } = await tx.token.deleteMany({ where: { userId } });
     return count;
-  }
-
-  /** Staff only: a new key for any user, as the admin panel makes one. */
-  async issueFor(actor: AuthUser, userId: string, name: string | null | undefined) {
-    if (!actor.isStaff) throw new ForbiddenError();
-    const label = tokenName(name, "admin");
-    const id = parseId(userId);
-    const user = id === null ? null : await this.db.prisma.user.findUnique({ where: { id }, omit: { password: true } });
-    if (!user) throw new NotFoundError();
-    return { ...(await this.issue(user.id, label)), user };
   }
 }

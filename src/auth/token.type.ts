@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { PaginatedResponse } from "../graphql/pagination";
 import { User } from "../users/user.type";
 
 @ObjectType({ description: "What is known of a token. The key itself is never shown again after it is issued." })
@@ -23,7 +24,13 @@ export class TokenInfo {
 
   @Field({ description: "True for the token that authenticated this request." })
   current!: boolean;
+
+  @Field(() => User, { description: "Whose key it is." })
+  user!: User;
 }
+
+@ObjectType({ description: "One page of keys, newest first." })
+export class TokenList extends PaginatedResponse(TokenInfo) {}
 
 @ObjectType({ description: "Returned whenever a key is issued: the only time the key is shown." })
 export class TokenPayload {

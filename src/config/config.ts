@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { databaseFromUrl } from "../db/database-url";
 import { parseDuration, parseRate, quote } from "./duration";
@@ -52,6 +53,44 @@ const list = z
   .optional()
   .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY's list as Fastify passes them on. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** One TRUST_PROXY list entry: an IPv4 or IPv6 address, with an optional /prefix; throws with a clear line. */
+function proxyAddress(entry: string): string {
+  if (PROXY_RANGE_NAMES.has(entry.toLowerCase())) return entry.toLowerCase();
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+    throw new Error(`${quote(entry)} is not an IP address or CIDR range (like 10.0.0.1, 10.0.0.0/8 or fd00::/8)`);
+  }
+  return entry;
+}
+
+/**
+ * TRUST_PROXY: off, a number of proxy hops, or the proxies' addresses. A bare
+ * `true` (trust every hop) is refused: the client could then pick its own
+ * address by writing the left-most X-Forwarded-For entry.
+ */
+export type TrustProxy = false | number | string[];
+
+export function parseTrustProxy(text: string): TrustProxy {
+  const s = text.trim();
+  if (s === "" || /^(false|no|off)$/i.test(s)) return false;
+  if (/^(true|yes|on)$/i.test(s)) {
+    throw new Error(
+      `${quote(text)} would believe any X-Forwarded-For a client writes; give the number of proxies in front of the server (like 1) or their addresses (like 10.0.0.0/8)`,
+    );
+  }
+  if (/^\d+$/.test(s)) {
+    const hops = Number(s);
+    if (hops > 100) throw new Error(`${quote(text)} is not a number of proxy hops from 0 to 100`);
+    return hops === 0 ? false : hops;
+  }
+  return s.split(",").map((entry) => proxyAddress(entry.trim()));
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: parsed(databaseFromUrl, undefined),
@@ -77,7 +116,7 @@ const schema = z.object({
   // false: migrations run once per deployment (`manage migrate`), not in every process.
   MIGRATE_ON_START: bool(true),
   CORS_ORIGINS: list,
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: parsed(parseTrustProxy, "false"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BODY_LIMIT: int(1024 * 1024, 1024, 64 * 1024 * 1024),
   MAX_DEPTH: int(8, 1, 100),
@@ -90,7 +129,8 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
-export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT"> {
+export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT" | "TRUST_PROXY"> {
+  TRUST_PROXY: TrustProxy;
   DATABASE_URL: NonNullable<Parsed["DATABASE_URL"]>;
   LOGIN_RATE: NonNullable<Parsed["LOGIN_RATE"]>;
   REGISTER_RATE: NonNullable<Parsed["REGISTER_RATE"]>;
@@ -114,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     LOGIN_RATE: c.LOGIN_RATE!,
     REGISTER_RATE: c.REGISTER_RATE!,
     SHUTDOWN_TIMEOUT: c.SHUTDOWN_TIMEOUT!,
+    TRUST_PROXY: c.TRUST_PROXY ?? false,
     production: c.NODE_ENV === "production",
   };
 }

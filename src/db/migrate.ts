@@ -27,8 +27,8 @@ export async function migrate(database: Database): Promise<string> {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let text = "";
-    child.stdout.on("data", (d: Buffer) => (text += d));
-    child.stderr.on("data", (d: Buffer) => (text += d));
+    child.stdout.on("data", (d: Buffer) => (text += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (text += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve(text);

@@ -1,10 +1,13 @@
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaClient as SqliteClient } from "../generated/sqlite/client";
+import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "../generated/sqlite/client";
 import type { Database } from "./database-url";
 
 // Both generated clients have the same models and API; the SQLite one's type
 // stands for both. The PostgreSQL client is loaded only when asked for.
 export type Prisma = SqliteClient;
+
+/** The client inside an interactive transaction, or the client itself where none is needed. */
+export type Transaction = SqlitePrisma.TransactionClient;
 
 export interface DatabaseHandle {
   prisma: Prisma;
@@ -27,9 +30,9 @@ export function connect(database: Database): DatabaseHandle {
     client.$on("query", count);
     prisma = client;
   } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg and its adapter load only for PostgreSQL
     const { PrismaPg } = require("@prisma/adapter-pg") as typeof import("@prisma/adapter-pg");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the PostgreSQL generated client loads only for PostgreSQL
     const { PrismaClient } = require("../generated/postgresql/client") as typeof import("../generated/postgresql/client");
     const adapter = new PrismaPg({ connectionString: database.url, max: 10 });
     const client = new PrismaClient({ adapter, log: [...log] });

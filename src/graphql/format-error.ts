@@ -1,26 +1,37 @@
 import type { GraphQLFormattedError } from "graphql";
+import { MESSAGES, isContractCode } from "../shared/errors";
 import { formatLimitError } from "./limits";
 
 // The last word on what a client sees of an error. In production an
-// unexpected error (a bug, a database failure) says only that it happened:
-// its message could name files, SQL or values.
+// unexpected error (a bug, a database failure) says only that it happened
+// and its request id: its message could name files, SQL or values.
 
-export const INTERNAL_MESSAGE = "Internal server error.";
-
-// The contract's own answers: a stack trace says nothing useful about them,
-// even in development, and would bury the message in a terminal.
-const CLIENT_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
+// graphql-js's "Did you mean …?" names fields, arguments, types and enum
+// values; Apollo's hideSchemaDetailsFromClientErrors drops it from document
+// validation only, not from variables (a bad enum value in `$orderBy`).
+const SUGGESTION = / ?Did you mean [^?]*\?$/;
 
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
-    const error = formatLimitError(formatted);
+    let error = formatLimitError(formatted);
+    if (production && SUGGESTION.test(error.message)) error = { ...error, message: error.message.replace(SUGGESTION, "") };
     const code = error.extensions?.code;
-    if (typeof code === "string" && CLIENT_CODES.has(code) && error.extensions?.stacktrace) {
+    // The contract's own answers: a stack trace says nothing useful about them,
+    // even in development, and would bury the message in a terminal.
+    if (isContractCode(code) && error.extensions?.stacktrace) {
       const { stacktrace: _, ...extensions } = error.extensions;
       return { ...error, extensions };
     }
     if (!production || code !== "INTERNAL_SERVER_ERROR") return error;
     const { locations, path } = error;
-    return { message: INTERNAL_MESSAGE, locations, path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    // The request id is added later (internal-errors.ts) or, for a failure
+    // outside the operation, is already there.
+    const requestId = error.extensions?.requestId;
+    return {
+      message: MESSAGES.internal,
+      locations,
+      path,
+      extensions: { code: "INTERNAL_SERVER_ERROR", ...(typeof requestId === "string" ? { requestId } : {}) },
+    };
   };
 }

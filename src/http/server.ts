@@ -1,21 +1,27 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { printSchema } from "graphql";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { parseAuthorizationHeader } from "../auth/authorization-header";
 import type { App } from "../app";
-import type { Context } from "../graphql/context";
+import { createContext, type Context } from "../graphql/context";
+import { accessPlugin } from "../graphql/operation-access";
 import { formatError } from "../graphql/format-error";
+import { internalErrorsPlugin } from "../graphql/internal-errors";
 import { graphqlLimits } from "../graphql/limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { refusedOperationPlugin } from "../graphql/refused-operation";
-import { getSchema } from "../graphql/schema";
+import { getSchema } from "../schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
+import { registerGracefulClose } from "./graceful-close";
+import { registerHome } from "./home";
 import { registerPlayground } from "./playground";
+import { MESSAGES, errorBody } from "../shared/errors";
+import { ignoreBody, registerRequestChecks, sentMethod } from "./request-checks";
+import { trustProxyOption } from "./trust-proxy";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
 
@@ -29,19 +35,26 @@ declare module "fastify" {
 export interface Server {
   fastify: FastifyInstance;
   apollo: ApolloServer<Context>;
+  /** Stops accepting, answers every request already received, then stops Apollo (see graceful-close.ts). */
+  close(): Promise<void>;
 }
 
 export async function createServer(app: App, logger: Logger): Promise<Server> {
   const { config } = app;
+  // Typed as Fastify's base logger, so its generics stay the defaults.
+  const loggerInstance: FastifyBaseLogger = logger;
   const fastify = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance,
     // Our own single line per request (onResponse) replaces Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     clientErrorHandler,
     // `/graphql/` is the same endpoint as `/graphql`.
     routerOptions: { ignoreTrailingSlash: true },
+    // A request that arrives on a busy connection while closing is answered
+    // (with Connection: close), not refused with a 503: see graceful-close.ts.
+    return503OnClosing: false,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -56,7 +69,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     // One line per request; never the headers, the body or the query string.
     request.log.info(
       {
-        method: request.method,
+        method: sentMethod(request),
         path: request.url.split("?")[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
@@ -67,6 +80,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     );
   });
   registerErrorHandler(fastify);
+  // First after the request's own set-up: a request without a usable Host goes no further.
+  registerRequestChecks(fastify);
   await registerCors(fastify, config.CORS_ORIGINS);
 
   const schema = await getSchema();
@@ -97,31 +112,33 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     parseOptions: limits.parseOptions,
     // Introspection is this API's OPTIONS: the seed explores the API with it.
     introspection: true,
+    // main.ts owns the signals and closes the HTTP server first (graceful-close.ts).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // No HTTP caching of authenticated answers, so no per-field cache hints:
       // Apollo's default cache-control plugin wraps every resolver for them.
       ApolloServerPluginCacheControlDisabled(),
-      fastifyApolloDrainPlugin(fastify),
       operationName,
       refusedOperationPlugin as ApolloServerPlugin<Context>,
+      accessPlugin(),
+      internalErrorsPlugin(),
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });
   await apollo.start();
+  const close = registerGracefulClose(fastify, apollo);
 
-  const context = async (request: FastifyRequest): Promise<Context> => {
-    const key = parseAuthorizationHeader(request.headers.authorization);
-    const auth = key === null ? null : await app.services.tokens.authenticate(key);
-    if (auth) {
-      request.graphql.userId = auth.user.id;
-      await app.userThrottle?.hit(auth.user.id);
-    }
-    return { auth, services: app.services, clientAddress: request.ip, request };
-  };
+  const userThrottle = app.userThrottle;
+  const context = createContext({
+    authenticate: (header) => app.services.tokens.authenticate(header),
+    throttleUser: userThrottle ? (userId) => userThrottle.hit(userId) : undefined,
+    container: app.resolvers,
+  });
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
 
   registerPlayground(fastify);
+  registerHome(fastify);
 
   fastify.route({
     method: ["GET", "POST"],
@@ -135,24 +152,23 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     },
     handler: graphqlHandler,
   });
-  fastify.options("/graphql", async (_request, reply) => {
-    reply.header("allow", "GET, POST, OPTIONS").code(204).send();
-  });
+  fastify.options("/graphql", { preParsing: ignoreBody }, async (_request, reply) =>
+    reply.header("allow", "GET, POST, OPTIONS").code(204).send(),
+  );
   // The resource exists: another method is a 405 naming the allowed ones, not a 404.
   fastify.route({
     method: ["PUT", "PATCH", "DELETE"],
     url: "/graphql",
+    preParsing: ignoreBody,
     handler: async (request, reply) =>
       reply
         .code(405)
         .header("allow", "GET, POST, OPTIONS")
-        .send({ errors: [{ message: `Method "${request.method}" not allowed.`, extensions: { code: "METHOD_NOT_ALLOWED" } }] }),
+        .send(errorBody("METHOD_NOT_ALLOWED", MESSAGES.methodNotAllowed(request.method))),
   });
 
   const sdl = printSchema(schema) + "\n"; // the same text as schema.graphql
-  fastify.get("/schema.graphql", async (_request, reply) => {
-    reply.type("text/plain; charset=utf-8").send(sdl);
-  });
+  fastify.get("/schema.graphql", async (_request, reply) => reply.type("text/plain; charset=utf-8").send(sdl));
   fastify.route({
     method: ["GET", "HEAD"],
     url: "/healthz",
@@ -167,5 +183,5 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     }
   });
 
-  return { fastify, apollo };
+  return { fastify, apollo, close };
 }

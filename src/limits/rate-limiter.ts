@@ -13,13 +13,9 @@ import { ThrottledError } from "../shared/errors";
 // Counters live where every process sees them: see createLimiterStore.
 export type LimiterFactory = (name: string, rate: Rate) => RateLimiterAbstract;
 
-/** Per-process counters: for tests and tools that inject their own store. */
-export const memoryLimiters: LimiterFactory = (name, rate) =>
-  new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.duration });
-
 export interface LimiterStore {
   /** Where the counters live, for the start-up line. */
-  kind: "redis" | "postgresql" | "sqlite" | "memory";
+  kind: "redis" | "postgresql" | "sqlite";
   limiters: LimiterFactory;
   /** Closes the store's own connections. */
   close(): Promise<void>;
@@ -36,7 +32,6 @@ export function describeLimits(kind: LimiterStore["kind"]): string {
     redis: "counted in Redis (REDIS_URL), shared by every process using it",
     postgresql: "counted in PostgreSQL, shared by every process using this database",
     sqlite: "counted in the SQLite file, shared by every process using it",
-    memory: "counted in this process's memory",
   }[kind];
 }
 
@@ -57,7 +52,7 @@ export function createLimiterStore(config: Pick<Config, "DATABASE_URL" | "REDIS_
 }
 
 function redisStore(url: string, prefix: string): LimiterStore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- ioredis is loaded only when REDIS_URL is set
   const { Redis } = require("ioredis") as typeof import("ioredis");
   // While Redis is down or not yet connected, a login does not wait for it:
   // it is counted on this process's own counters (insuranceLimiter) instead
@@ -83,7 +78,7 @@ function redisStore(url: string, prefix: string): LimiterStore {
 }
 
 function postgresStore(url: string): LimiterStore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg is loaded only for a PostgreSQL DATABASE_URL
   const { Pool } = require("pg") as typeof import("pg");
   const pool = new Pool({ connectionString: url, max: 2, idleTimeoutMillis: 10_000 });
   pool.on("error", () => undefined); // an idle connection dropped: the pool replaces it
@@ -104,7 +99,7 @@ function postgresStore(url: string): LimiterStore {
 }
 
 function sqliteStore(file: string): LimiterStore {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the native addon is loaded only for a SQLite DATABASE_URL
   const Sqlite = require("better-sqlite3") as typeof import("better-sqlite3");
   // Opened on first use, so a missing file fails a login (readyz reports
   // it), not the start; the same busy timeout as the app's connection.

@@ -8,6 +8,7 @@ import { loadConfig } from "../config/config";
 import { migrate } from "../db/migrate";
 import { BadInputError } from "../shared/errors";
 import { passwordProblems } from "../users/password-rules";
+import { emailField } from "../users/user.rules";
 import { Prompter } from "./prompt";
 
 // DRF's manage.py for this API: `npm run manage -- <command>`. Every failure
@@ -108,13 +109,22 @@ export function buildProgram(): Command {
               else if (await app.services.users.findByUsername(answer)) console.error("Error: That username is already taken.");
               else username = answer;
             }
-            if (opts.email === undefined) email = (await prompter.ask("Email address: ")).trim();
+            // Checked at its prompt and asked again, as Django does, so a
+            // typo does not cost the passwords typed after it.
+            while (opts.email === undefined) {
+              const answer = emailField.safeParse(await prompter.ask("Email address: "));
+              if (answer.success) {
+                email = answer.data;
+                break;
+              }
+              console.error(`Error: ${answer.error.issues.map((i) => i.message).join(" ")}`);
+            }
             password = await askPassword(prompter, { username, email });
           } finally {
             prompter.close();
           }
         }
-        const { token } = await app.services.users.create(
+        const { token } = await app.services.accounts.createUser(
           { username, email, password, isStaff: true },
           { allowStaff: true, tokenName: "cli" },
         );
@@ -134,7 +144,7 @@ export function buildProgram(): Command {
       await withApp(async (app) => {
         const name = tokenName(opts.name, "cli");
         const user = await requireUser(app, username, `Cannot create the Token: user ${username} does not exist`);
-        const { token } = await app.services.tokens.issue(user.id, name, { revokeOthers: opts.reset });
+        const { token } = await app.services.tokens.issueOrNotFound(user.id, name, { revokeOthers: opts.reset });
         console.log(`Generated token ${token} for user ${username}`);
       });
     });
@@ -162,7 +172,7 @@ export function buildProgram(): Command {
         try {
           console.log(`Changing password for user '${username}'`);
           const password = await askPassword(prompter, user);
-          await app.services.users.setPassword(user.id, password);
+          await app.services.accounts.setPassword(user.id, password, null);
         } finally {
           prompter.close();
         }

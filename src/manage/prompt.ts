@@ -18,7 +18,7 @@ export class Prompter {
     private readonly output: NodeJS.WriteStream = process.stdout,
   ) {
     const sink = new Writable({
-      write: (chunk, _enc, done) => {
+      write: (chunk: Buffer, _enc, done) => {
         if (!this.muted) output.write(chunk);
         done();
       },

@@ -1,12 +1,21 @@
-// Prisma's error codes we turn into client errors. Matching on `code` keeps
-// this independent of which generated client (SQLite or PostgreSQL) threw.
+// Prisma's errors that a client can cause, read from their structured
+// `code` and `meta` (never from message text). Matching on `code` keeps this
+// independent of which generated client (SQLite or PostgreSQL) threw.
+
+interface ConstraintMeta {
+  /** SQLite's adapter names the columns. */
+  fields?: string[];
+  /** PostgreSQL's adapter names the index or constraint. */
+  index?: string;
+  foreignKey?: unknown;
+}
 
 interface KnownRequestError {
   code: string;
   meta?: {
-    target?: unknown;
     modelName?: string;
-    driverAdapterError?: { cause?: { constraint?: { fields?: string[]; index?: string }; table?: string } };
+    target?: unknown;
+    driverAdapterError?: { cause?: { kind?: string; constraint?: ConstraintMeta } };
   };
 }
 
@@ -18,31 +27,26 @@ function known(error: unknown): KnownRequestError | null {
 }
 
 /**
- * The columns a unique violation names. Each driver says it differently:
- * SQLite's adapter gives the fields, PostgreSQL's adapter only the index
- * ("Student_roll_key", Prisma's naming: <table>_<fields>_key), the native
- * engines a `target`.
+ * True when the unique constraint on `model`.`field` was violated (P2002).
+ * SQLite reports the columns; PostgreSQL the index, which Prisma names
+ * `<Model>_<field>_key` in its migrations: compared whole, never split.
  */
-function violatedFields(e: KnownRequestError): string[] {
-  const cause = e.meta?.driverAdapterError?.cause;
-  if (cause?.constraint?.fields) return cause.constraint.fields.map((f) => f.replace(/"/g, ""));
-  const index = cause?.constraint?.index;
-  if (index !== undefined) {
-    const table = cause?.table ?? e.meta?.modelName ?? "";
-    const middle = index.startsWith(`${table}_`) ? index.slice(table.length + 1) : index;
-    return middle.replace(/_key$/, "").split("_");
-  }
-  const target = e.meta?.target;
-  return Array.isArray(target) ? target.map(String) : String(target ?? "").split(/[,_]/);
-}
-
-/** True when a unique constraint on `field` was violated (P2002). */
-export function isUniqueViolation(error: unknown, field: string): boolean {
+export function isUniqueViolation(error: unknown, model: string, field: string): boolean {
   const e = known(error);
-  return e?.code === "P2002" && violatedFields(e).includes(field);
+  if (e?.code !== "P2002") return false;
+  const constraint = e.meta?.driverAdapterError?.cause?.constraint;
+  if (constraint?.fields) return constraint.fields.some((f) => f.replace(/"/g, "") === field);
+  if (constraint?.index !== undefined) return constraint.index === `${model}_${field}_key`;
+  const target = e.meta?.target;
+  return Array.isArray(target) && target.includes(field);
 }
 
 /** True when the row to update or delete was not there (P2025). */
 export function isRecordMissing(error: unknown): boolean {
   return known(error)?.code === "P2025";
+}
+
+/** True when a write named a parent row that is gone (P2003): a delete won a race. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return known(error)?.code === "P2003";
 }

@@ -1,8 +1,6 @@
-import type { DatabaseHandle } from "../db/prisma";
-import { Prisma } from "../generated/sqlite/client";
-
 // DRF's SearchFilter: the search text is split into terms; a row matches when
-// every term is contained, ignoring case, in at least one of the fields.
+// every term is contained, ignoring case, in at least one of the fields (see
+// searchCondition in db/sql.ts).
 
 /** DRF's search_smart_split: whitespace- and comma-separated terms; a quoted phrase stays one term. */
 export function searchTerms(search: string | undefined | null): string[] {
@@ -18,27 +16,4 @@ export function searchTerms(search: string | undefined | null): string[] {
     }
   }
   return terms;
-}
-
-/**
- * The SQL condition for a search over `fields`: every term must be contained
- * in one of the fields, ignoring case (SQLite's LIKE ignores ASCII case,
- * PostgreSQL needs ILIKE). Terms are bound parameters with `%`, `_` and `\`
- * escaped, so they match literally; Prisma's `contains` does not escape them
- * (prisma/orm#19506), which is one reason lists are queried in SQL.
- */
-export function searchCondition(provider: DatabaseHandle["provider"], fields: readonly string[], search: string | undefined | null): Prisma.Sql {
-  const terms = searchTerms(search);
-  if (terms.length === 0) return Prisma.sql`1 = 1`;
-  const like = Prisma.raw(provider === "postgresql" ? "ILIKE" : "LIKE");
-  return Prisma.join(
-    terms.map((term) => {
-      const pattern = `%${term.replace(/[%_\\]/g, "\\$&")}%`;
-      return Prisma.sql`(${Prisma.join(
-        fields.map((f) => Prisma.sql`${Prisma.raw(`"${f}"`)} ${like} ${pattern} ESCAPE '\\'`),
-        " OR ",
-      )})`;
-    }),
-    " AND ",
-  );
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BadInputError, type FieldErrors } from "./errors";
+import { BadInputError, MESSAGES, type FieldErrors } from "./errors";
 
 // Input rules are zod schemas written with DRF's messages; a failure becomes
 // one BAD_USER_INPUT error whose `fields` lists every problem at once.
@@ -19,7 +19,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.outp
   return result.data;
 }
 
-export const tooLong = (max: number) => `Ensure this field has no more than ${max} characters.`;
+export const tooLong = (max: number): string => MESSAGES.maxLength(max);
 
 /**
  * The longest raw text, in UTF-16 units, that could still be a valid value of
@@ -38,20 +38,8 @@ export const bounded = (max: number) => z.string().max(rawMax(max), { message: t
 export const text = (max: number) =>
   bounded(max)
     .trim()
-    .min(1, "This field may not be blank.")
-    .refine((s) => [...s].length <= max, tooLong(max));
-
-/** Page arguments shared by the list queries. */
-export const page = {
-  limit: z.number().int().min(1, "Ensure this value is between 1 and 100.").max(100, "Ensure this value is between 1 and 100."),
-  offset: z.number().int().min(0, "Ensure this value is greater than or equal to 0."),
-  search: z
-    .string()
-    .trim()
-    .max(200, "Ensure this field has no more than 200 characters.")
-    .nullish()
-    .transform((s) => (s ? s : undefined)),
-};
+    .min(1, MESSAGES.blank)
+    .refine((s) => [...s].length <= max, MESSAGES.maxLength(max));
 
 /** GraphQL IDs are strings; ours are positive integers. Anything else matches nothing. */
 export function parseId(id: string): number | null {
@@ -71,7 +59,7 @@ export function patchFields<T extends object>(input: Nullable<T>): Partial<T> {
   const fields: FieldErrors = {};
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    if (value === null) fields[key] = ["This field may not be null."];
+    if (value === null) fields[key] = [MESSAGES.notNull];
     else if (value !== undefined) given[key] = value;
   }
   if (Object.keys(fields).length > 0) throw new BadInputError(fields);

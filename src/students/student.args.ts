@@ -1,18 +1,9 @@
-import { ArgsType, Field, Int } from "type-graphql";
+import { ArgsType, Field } from "type-graphql";
+import { PaginationArgs } from "../graphql/pagination";
 import { StudentOrder } from "./student.type";
 
 @ArgsType()
-export class StudentListArgs {
-  // nullable + defaultValue gives the contract's `Int = 20` rather than `Int! = 20`.
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  limit!: number;
-
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  offset!: number;
-
-  @Field(() => String, { nullable: true })
-  search?: string | null;
-
+export class StudentListArgs extends PaginationArgs {
   @Field(() => StudentOrder, { nullable: true, defaultValue: StudentOrder.ID_ASC })
-  orderBy!: StudentOrder;
+  orderBy?: StudentOrder | null;
 }

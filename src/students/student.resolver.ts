@@ -1,52 +1,47 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import type { Context } from "../graphql/context";
+import { Arg, Args, ID, Mutation, Query, Resolver } from "type-graphql";
+import { RequireUser } from "../graphql/access";
 import { StudentListArgs } from "./student.args";
 import { StudentInput, StudentPatch } from "./student.input";
+import type { StudentService } from "./student.service";
 import { Student, StudentList } from "./student.type";
 
 @Resolver(() => Student)
 export class StudentResolver {
-  @Authorized()
+  constructor(private readonly studentService: StudentService) {}
+
+  @RequireUser()
   @Query(() => StudentList, { description: "Needs a user. limit is 1..100." })
-  students(@Args() args: StudentListArgs, @Ctx() { services }: Context): Promise<StudentList> {
-    return services.students.list(args);
+  students(@Args(() => StudentListArgs) args: StudentListArgs): Promise<StudentList> {
+    return this.studentService.list(args);
   }
 
-  @Authorized()
+  @RequireUser()
   @Query(() => Student, { nullable: true, description: "Needs a user. Null when there is no such student." })
-  student(@Arg("id", () => ID) id: string, @Ctx() { services }: Context) {
-    return services.students.get(id);
+  student(@Arg("id", () => ID) id: string) {
+    return this.studentService.get(id);
   }
 
-  @Authorized()
+  @RequireUser()
   @Mutation(() => Student, { description: "Needs a user." })
-  createStudent(@Arg("input", () => StudentInput) input: StudentInput, @Ctx() { services }: Context) {
-    return services.students.create(input);
+  createStudent(@Arg("input", () => StudentInput) input: StudentInput) {
+    return this.studentService.create(input);
   }
 
-  @Authorized()
+  @RequireUser()
   @Mutation(() => Student, { description: "Needs a user: full update." })
-  updateStudent(
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => StudentInput) input: StudentInput,
-    @Ctx() { services }: Context,
-  ) {
-    return services.students.update(id, input);
+  updateStudent(@Arg("id", () => ID) id: string, @Arg("input", () => StudentInput) input: StudentInput) {
+    return this.studentService.update(id, input);
   }
 
-  @Authorized()
+  @RequireUser()
   @Mutation(() => Student, { description: "Needs a user: partial update." })
-  patchStudent(
-    @Arg("id", () => ID) id: string,
-    @Arg("input", () => StudentPatch) input: StudentPatch,
-    @Ctx() { services }: Context,
-  ) {
-    return services.students.patch(id, input);
+  patchStudent(@Arg("id", () => ID) id: string, @Arg("input", () => StudentPatch) input: StudentPatch) {
+    return this.studentService.patch(id, input);
   }
 
-  @Authorized()
+  @RequireUser()
   @Mutation(() => Boolean, { description: "Needs a user. True when it was deleted; NOT_FOUND when there was none." })
-  deleteStudent(@Arg("id", () => ID) id: string, @Ctx() { services }: Context) {
-    return services.students.delete(id);
+  deleteStudent(@Arg("id", () => ID) id: string) {
+    return this.studentService.delete(id);
   }
 }

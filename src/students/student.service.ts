@@ -1,16 +1,15 @@
 import { z } from "zod";
 import type { DatabaseHandle } from "../db/prisma";
-import { BadInputError, NotFoundError } from "../shared/errors";
+import { paginationRules } from "../graphql/pagination";
+import { BadInputError, MESSAGES, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { pagedRows, selectColumns } from "../shared/paged-query";
-import { searchCondition } from "../shared/search";
-import { page, parseId, text, patchFields, validate, type Nullable } from "../shared/validation";
+import { searchTerms } from "../shared/search";
+import { parseId, patchFields, text, validate, type Nullable } from "../shared/validation";
+import { findStudent, listStudents, type StudentRow } from "./student.queries";
 import { StudentOrder } from "./student.type";
 
 // Students: the seed's CRUD resource. The unique roll is enforced by the
 // database, never by a look-before-insert, so two racing requests cannot both win.
-
-const ROLL_TAKEN = "student with this roll already exists.";
 
 const fields = {
   name: text(100),
@@ -24,29 +23,11 @@ const fields = {
 };
 
 const fullInput = z.object(fields);
-const patchInput = z.object({
-  name: fields.name.optional(),
-  roll: fields.roll.optional(),
-  city: fields.city.optional(),
-});
-const listArgs = z.object({ ...page, orderBy: z.nativeEnum(StudentOrder) });
+const patchInput = fullInput.partial();
+const listArgs = z.object({ ...paginationRules, orderBy: z.enum(StudentOrder).nullish() });
 
 /** The input rules, for tests that feed them arbitrary values. */
 export const studentSchemas = { input: fullInput, patch: patchInput, list: listArgs };
-
-const ORDER: Record<StudentOrder, string> = {
-  ID_ASC: `"id" ASC`,
-  ID_DESC: `"id" DESC`,
-  // id breaks ties so pages never overlap or skip.
-  NAME_ASC: `"name" ASC, "id" ASC`,
-  NAME_DESC: `"name" DESC, "id" DESC`,
-  ROLL_ASC: `"roll" ASC`,
-  ROLL_DESC: `"roll" DESC`,
-};
-
-const COLUMNS = ["id", "name", "roll", "city", "createdAt", "updatedAt"] as const;
-
-type StudentRow = { id: number; name: string; roll: number; city: string; createdAt: Date; updatedAt: Date };
 
 export interface StudentListQuery {
   limit?: number | null;
@@ -59,17 +40,10 @@ export class StudentService {
   constructor(private readonly db: DatabaseHandle) {}
 
   async list(query: StudentListQuery) {
-    const args = validate(listArgs, {
-      limit: query.limit ?? 20,
-      offset: query.offset ?? 0,
-      search: query.search,
-      orderBy: query.orderBy ?? StudentOrder.ID_ASC,
-    });
-    return pagedRows<StudentRow>(this.db, {
-      table: "Student",
-      columns: COLUMNS,
-      where: searchCondition(this.db.provider, ["name", "city"], args.search),
-      orderBy: ORDER[args.orderBy],
+    const args = validate(listArgs, query);
+    return listStudents(this.db.prisma, this.db.provider, {
+      terms: searchTerms(args.search),
+      order: args.orderBy ?? StudentOrder.ID_ASC,
       limit: args.limit,
       offset: args.offset,
     });
@@ -77,9 +51,7 @@ export class StudentService {
 
   async get(id: string): Promise<StudentRow | null> {
     const key = parseId(id);
-    if (key === null) return null;
-    const [row] = await this.db.prisma.$queryRaw<StudentRow[]>`${selectColumns("Student", COLUMNS)} WHERE "id" = ${key}`;
-    return row ?? null;
+    return key === null ? null : findStudent(this.db.prisma, key);
   }
 
   async create(input: unknown) {
@@ -87,7 +59,7 @@ export class StudentService {
     try {
       return await this.db.prisma.student.create({ data });
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
 
@@ -108,7 +80,7 @@ export class StudentService {
       await this.db.prisma.student.delete({ where: { id: key } });
       return true;
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
 
@@ -118,13 +90,13 @@ export class StudentService {
     try {
       return await this.db.prisma.student.update({ where: { id: key }, data });
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
+}
 
-  private translate(error: unknown): unknown {
-    if (isUniqueViolation(error, "roll")) return BadInputError.field("roll", ROLL_TAKEN);
-    if (isRecordMissing(error)) return new NotFoundError();
-    return error;
-  }
+function translate(error: unknown): unknown {
+  if (isUniqueViolation(error, "Student", "roll")) return BadInputError.field("roll", MESSAGES.rollTaken);
+  if (isRecordMissing(error)) return new NotFoundError();
+  return error;
 }

@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
 @ObjectType()
 export class Student {
@@ -22,21 +23,10 @@ export class Student {
 }
 
 @ObjectType({ description: "One page of students: `count` is the total that match, ignoring limit/offset." })
-export class StudentList {
-  @Field(() => Int)
-  count!: number;
+export class StudentList extends PaginatedResponse(Student) {}
 
-  @Field(() => [Student])
-  results!: Student[];
-}
-
-export enum StudentOrder {
-  ID_ASC = "ID_ASC",
-  ID_DESC = "ID_DESC",
-  NAME_ASC = "NAME_ASC",
-  NAME_DESC = "NAME_DESC",
-  ROLL_ASC = "ROLL_ASC",
-  ROLL_DESC = "ROLL_DESC",
-}
-
-registerEnumType(StudentOrder, { name: "StudentOrder" });
+const order = sortOrder("StudentOrder", { ID: "id", NAME: "name", ROLL: "roll" });
+export const StudentOrder = order.values;
+export type StudentOrder = keyof typeof StudentOrder;
+/** The ORDER BY of each StudentOrder. */
+export const STUDENT_ORDER_SQL = order.sql;

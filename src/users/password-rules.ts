@@ -8,7 +8,7 @@ const MAX_SIMILARITY = 0.7;
 // ~49,000 most common passwords, from zxcvbn-ts's maintained list.
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary["passwords-common"] as string[]).map((p) => p.toLowerCase()));
+  common ??= new Set(dictionary["passwords-common"].map((p) => p.toLowerCase()));
   return common;
 }
 

@@ -1,13 +1,15 @@
-import { ArgsType, Field, Int } from "type-graphql";
+import { ArgsType, Field } from "type-graphql";
+import { PaginationArgs } from "../graphql/pagination";
+import { UserOrder } from "./user.type";
 
 @ArgsType()
-export class UserListArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  limit!: number;
+export class UserListArgs extends PaginationArgs {
+  @Field(() => Boolean, { nullable: true, description: "Only staff (true) or only non-staff (false) users." })
+  isStaff?: boolean | null;
 
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  offset!: number;
+  @Field(() => Boolean, { nullable: true, description: "Only active (true) or only inactive (false) users." })
+  isActive?: boolean | null;
 
-  @Field(() => String, { nullable: true })
-  search?: string | null;
+  @Field(() => UserOrder, { nullable: true, defaultValue: UserOrder.ID_ASC })
+  orderBy?: UserOrder | null;
 }

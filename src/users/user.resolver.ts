@@ -1,48 +1,38 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { TokenPayload } from "../auth/token.type";
-import type { Context } from "../graphql/context";
-import { STAFF } from "../graphql/auth-checker";
+import { Arg, Args, ID, Mutation, Query, Resolver } from "type-graphql";
+import { RequireStaff } from "../graphql/access";
 import { UserListArgs } from "./user.args";
-import { NewUserInput, UserInput, UserPatch } from "./user.input";
+import { UserInput } from "./user.input";
+import type { UserService } from "./user.service";
 import { User, UserList } from "./user.type";
+
+// Staff's view of users. Creating a user and changing a password also touch
+// keys, so those mutations are in accounts/account.resolver.ts.
 
 @Resolver(() => User)
 export class UserResolver {
-  @Authorized(STAFF)
+  constructor(private readonly userService: UserService) {}
+
+  @RequireStaff()
   @Query(() => UserList, { description: "Staff only." })
-  users(@Args() args: UserListArgs, @Ctx() { services }: Context) {
-    return services.users.list(args);
+  users(@Args(() => UserListArgs) args: UserListArgs) {
+    return this.userService.list(args);
   }
 
-  @Authorized(STAFF)
+  @RequireStaff()
   @Query(() => User, { nullable: true, description: "Staff only. Null when there is no such user." })
-  user(@Arg("id", () => ID) id: string, @Ctx() { services }: Context) {
-    return services.users.get(id);
+  user(@Arg("id", () => ID) id: string) {
+    return this.userService.get(id);
   }
 
-  @Authorized(STAFF)
-  @Mutation(() => TokenPayload, {
-    description: "Staff only: the new user gets a key at once, as DRF's post_save signal gives one.",
-  })
-  createUser(@Arg("input", () => NewUserInput) input: NewUserInput, @Ctx() { services }: Context) {
-    return services.users.create(input, { allowStaff: true, tokenName: "admin" });
-  }
-
-  @Authorized(STAFF)
+  @RequireStaff()
   @Mutation(() => User, { description: "Staff only." })
-  updateUser(@Arg("id", () => ID) id: string, @Arg("input", () => UserInput) input: UserInput, @Ctx() { services }: Context) {
-    return services.users.update(id, input);
+  updateUser(@Arg("id", () => ID) id: string, @Arg("input", () => UserInput) input: UserInput) {
+    return this.userService.update(id, input);
   }
 
-  @Authorized(STAFF)
-  @Mutation(() => User, { description: "Staff only." })
-  patchUser(@Arg("id", () => ID) id: string, @Arg("input", () => UserPatch) input: UserPatch, @Ctx() { services }: Context) {
-    return services.users.patch(id, input);
-  }
-
-  @Authorized(STAFF)
+  @RequireStaff()
   @Mutation(() => Boolean, { description: "Staff only; the user's tokens go with it." })
-  deleteUser(@Arg("id", () => ID) id: string, @Ctx() { services }: Context) {
-    return services.users.delete(id);
+  deleteUser(@Arg("id", () => ID) id: string) {
+    return this.userService.delete(id);
   }
 }

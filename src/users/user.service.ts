@@ -1,84 +1,21 @@
-import { z } from "zod";
-import type { TokenService } from "../auth/token.service";
-import type { DatabaseHandle } from "../db/prisma";
-import { BadInputError, NotFoundError } from "../shared/errors";
+import type { DatabaseHandle, Transaction } from "../db/prisma";
+import { BadInputError, NotFoundError, MESSAGES } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
-import { pagedRows } from "../shared/paged-query";
-import { searchCondition } from "../shared/search";
-import { bounded, page, parseId, patchFields, rawMax, tooLong, validate, type Nullable } from "../shared/validation";
-import { hashPassword } from "./password-hasher";
-import { passwordProblems } from "./password-rules";
+import { searchTerms } from "../shared/search";
+import { parseId, patchFields, validate, type Nullable } from "../shared/validation";
+import { hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
+import { listUsers } from "./user.queries";
+import { checkPassword, normalizeUsername, userSchemas } from "./user.rules";
+import { UserOrder } from "./user.type";
 
-// Users, with Django's rules for usernames, emails and passwords. Creating a
-// user always issues its first key in the same write: this is the one code
-// path that register, createUser and `manage createsuperuser` share, as DRF's
-// post_save signal gives every new user a token.
+// User rows, and only them: this is the one place that writes one, and the
+// one place a password is set or checked. Flows that also touch keys (sign
+// up, log in, change a password) are in accounts/.
 
-const USERNAME_TAKEN = "A user with that username already exists.";
+export { normalizeUsername, userSchemas };
 
-/**
- * A username as it is stored and looked up: DRF's CharField trims it and
- * Django normalises it with NFKC. Logging in applies the same, so whatever
- * was accepted at sign-up logs in.
- */
-export const normalizeUsername = (username: string) => username.trim().normalize("NFKC");
-
-// DRF's CharField trims and stops at "blank"; then Django's length and
-// character validators each report.
-export const USERNAME_MAX = 150;
-export const USERNAME_RAW_MAX = rawMax(USERNAME_MAX);
-export const EMAIL_MAX = 254;
-export const PASSWORD_MAX = 4096;
-
-export const usernameField = bounded(USERNAME_MAX)
-  .transform(normalizeUsername)
-  .pipe(
-    z
-      .string()
-      .min(1, { message: "This field may not be blank.", abort: true })
-      .refine((s) => [...s].length <= USERNAME_MAX, tooLong(USERNAME_MAX))
-      .refine(
-        (s) => /^[\p{L}\p{N}\p{M}_.@+-]+$/u.test(s),
-        "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
-      ),
-  );
-
-const emailField = bounded(EMAIL_MAX)
-  .trim()
-  .max(EMAIL_MAX, tooLong(EMAIL_MAX))
-  .refine((s) => s === "" || z.email().safeParse(s).success, "Enter a valid email address.")
-  // Django lower-cases the domain part only.
-  .transform((s) => (s.includes("@") ? s.replace(/@[^@]*$/, (d) => d.toLowerCase()) : s));
-
-// Never trimmed nor normalised: the limit is on the text hashed, in UTF-16 units.
-const passwordField = z
-  .string()
-  .max(PASSWORD_MAX, { message: tooLong(PASSWORD_MAX), abort: true })
-  .min(1, "This field may not be blank.");
-
-const newUser = z.object({ username: usernameField, email: emailField, password: passwordField, isStaff: z.boolean() });
-const profile = z.object({ username: usernameField, email: emailField });
-const patch = z.object({
-  username: usernameField.optional(),
-  email: emailField.optional(),
-  password: passwordField.optional(),
-  isStaff: z.boolean().optional(),
-  isActive: z.boolean().optional(),
-});
-const listArgs = z.object(page);
-
-/** The input rules, for tests that feed them arbitrary values. */
-export const userSchemas = { newUser, profile, patch, list: listArgs };
-
-const PUBLIC = { password: true } as const;
-const PUBLIC_COLUMNS = ["id", "username", "email", "isStaff", "isActive", "dateJoined", "lastLogin"] as const;
-type PublicUser = { id: number; username: string; email: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null };
-
-/** Throws BAD_USER_INPUT on `field` when the password breaks a rule. */
-export function checkPassword(password: string, user: { username?: string; email?: string }, field = "password") {
-  const problems = passwordProblems(password, user);
-  if (problems.length > 0) throw new BadInputError({ [field]: problems });
-}
+/** Every column but the password hash. */
+const PUBLIC = { password: true, credentialVersion: true } as const;
 
 export interface NewUser {
   username: string;
@@ -87,51 +24,53 @@ export interface NewUser {
   isStaff?: boolean | null;
 }
 
-export class UserService {
-  constructor(
-    private readonly db: DatabaseHandle,
-    private readonly tokens: TokenService,
-  ) {}
+export interface ListQuery {
+  limit?: number | null;
+  offset?: number | null;
+  search?: string | null;
+  isStaff?: boolean | null;
+  isActive?: boolean | null;
+  orderBy?: UserOrder | null;
+}
 
-  /**
-   * Creates a user with its first key. `allowStaff` is false for self-service
-   * sign-up, where isStaff is ignored.
-   */
-  async create(input: NewUser, opts: { allowStaff: boolean; tokenName: string }) {
-    const data = validate(newUser, { ...input, isStaff: input.isStaff ?? false });
+/** A user whose password was just checked, with the version of that password. */
+export interface Credentials {
+  user: { id: number; username: string; email: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null };
+  credentialVersion: number;
+}
+
+export class UserService {
+  constructor(private readonly db: DatabaseHandle) {}
+
+  /** The input rules of a new user, checked before any work (hashing, a transaction). */
+  validateNew(input: NewUser, opts: { allowStaff: boolean }) {
+    const data = validate(userSchemas.newUser, { ...input, isStaff: input.isStaff ?? false });
     checkPassword(data.password, data);
-    const material = this.tokens.material(opts.tokenName);
+    return { ...data, isStaff: opts.allowStaff && data.isStaff };
+  }
+
+  /** Inserts a user already validated by validateNew. */
+  async insert(data: ReturnType<UserService["validateNew"]>, tx: Transaction = this.db.prisma) {
     const password = await hashPassword(data.password);
     try {
-      const user = await this.db.prisma.user.create({
-        data: {
-          username: data.username,
-          email: data.email,
-          password,
-          isStaff: opts.allowStaff && data.isStaff,
-          tokens: { create: material.row },
-        },
+      return await tx.user.create({
+        data: { username: data.username, email: data.email, password, isStaff: data.isStaff },
         omit: PUBLIC,
       });
-      return { user, token: material.key, expiresAt: material.row.expiresAt };
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
 
-  async list(args: { limit?: number | null; offset?: number | null; search?: string | null }) {
-    const { limit, offset, search } = validate(listArgs, {
-      limit: args.limit ?? 20,
-      offset: args.offset ?? 0,
-      search: args.search,
-    });
-    return pagedRows<PublicUser>(this.db, {
-      table: "User",
-      columns: PUBLIC_COLUMNS,
-      where: searchCondition(this.db.provider, ["username", "email"], search),
-      orderBy: `"id" ASC`,
-      limit,
-      offset,
+  list(query: ListQuery) {
+    const args = validate(userSchemas.list, query);
+    return listUsers(this.db.prisma, this.db.provider, {
+      terms: searchTerms(args.search),
+      isStaff: args.isStaff,
+      isActive: args.isActive,
+      order: query.orderBy ?? UserOrder.ID_ASC,
+      limit: args.limit,
+      offset: args.offset,
     });
   }
 
@@ -141,67 +80,99 @@ export class UserService {
   }
 
   findByUsername(username: string) {
-    return this.db.prisma.user.findUnique({ where: { username: normalizeUsername(username) } });
+    return this.db.prisma.user.findUnique({ where: { username: normalizeUsername(username) }, omit: PUBLIC });
+  }
+
+  /**
+   * Django's authenticate(): the active user with this username and password,
+   * or null. Unknown users cost one dummy hash check, so they take as long as
+   * a wrong password and cannot be told apart by timing.
+   */
+  async verifyCredentials(username: string, password: string): Promise<Credentials | null> {
+    const name = normalizeUsername(username);
+    const row = [...name].length <= 150 ? await this.db.prisma.user.findUnique({ where: { username: name } }) : null;
+    if (!row) return verifyAgainstDummy(password).then(() => null);
+    const { password: stored, credentialVersion, ...user } = row;
+    const ok = await verifyPassword(stored, password);
+    return ok && user.isActive ? { user, credentialVersion } : null;
+  }
+
+  /** The current password's version of an existing user, for a key issued with it. */
+  async checkPassword(userId: number, password: string): Promise<number | null> {
+    const row = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { password: true, credentialVersion: true } });
+    if (!row || !(await verifyPassword(row.password, password))) return null;
+    return row.credentialVersion;
+  }
+
+  async recordLogin(userId: number, at: Date): Promise<void> {
+    await this.db.prisma.user.updateMany({ where: { id: userId }, data: { lastLogin: at } });
   }
 
   /** PUT: username and email. */
   update(id: string, input: unknown) {
-    return this.save(id, validate(profile, input));
+    return this.save(id, validate(userSchemas.profile, input));
   }
 
-  /** PATCH. A new password is checked against the rules and ends every session of the user. */
-  async patch(id: string, input: Nullable<z.input<typeof patch>>) {
-    const data = validate(patch, patchFields(input));
-    if (data.password === undefined) return this.save(id, data);
-    const key = parseId(id);
-    const current = key === null ? null : await this.db.prisma.user.findUnique({ where: { id: key } });
-    if (!current) throw new NotFoundError();
-    checkPassword(data.password, { username: data.username ?? current.username, email: data.email ?? current.email });
-    const { password, ...rest } = data;
-    return this.save(id, { ...rest, password: await hashPassword(password) }, { revokeTokens: true });
+  /** The rules of a PATCH, checked before any write (a password is checked against the new username and email). */
+  async validatePatch(id: string, input: Nullable<{ username: string; email: string; password: string; isStaff: boolean; isActive: boolean }>) {
+    const data = validate(userSchemas.patch, patchFields(input));
+    if (data.password !== undefined) {
+      const current = await this.get(id);
+      if (!current) throw new NotFoundError();
+      checkPassword(data.password, { username: data.username ?? current.username, email: data.email ?? current.email });
+    }
+    return data;
   }
 
-  /** Sets a password (rules already checked by the caller) and revokes every key. */
-  async setPassword(userId: number, password: string): Promise<void> {
+  /** PATCH without a password (accounts/ handles the password, which also ends the user's keys). */
+  patch(id: string, data: Omit<Awaited<ReturnType<UserService["validatePatch"]>>, "password">, tx?: Transaction) {
+    return this.save(id, data, tx);
+  }
+
+  /**
+   * Sets a password (its rules already checked) and bumps the credential
+   * version, so that no key can be issued any more for a login that checked
+   * the old password. Returns the new version.
+   */
+  async setPassword(userId: number, password: string, tx: Transaction = this.db.prisma): Promise<number> {
     const hashed = await hashPassword(password);
-    await this.db.prisma.$transaction([
-      this.db.prisma.user.update({ where: { id: userId }, data: { password: hashed } }),
-      this.db.prisma.token.deleteMany({ where: { userId } }),
-    ]);
+    try {
+      const { credentialVersion } = await tx.user.update({
+        where: { id: userId },
+        data: { password: hashed, credentialVersion: { increment: 1 } },
+        select: { credentialVersion: true },
+      });
+      return credentialVersion;
+    } catch (e) {
+      throw translate(e);
+    }
   }
 
   async delete(id: string): Promise<true> {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
     try {
-      // Tokens go with the user (ON DELETE CASCADE).
+      // Keys go with the user (ON DELETE CASCADE).
       await this.db.prisma.user.delete({ where: { id: key } });
       return true;
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
 
-  private async save(
-    id: string,
-    data: { username?: string; email?: string; password?: string; isStaff?: boolean; isActive?: boolean },
-    opts: { revokeTokens?: boolean } = {},
-  ) {
+  private async save(id: string, data: { username?: string; email?: string; isStaff?: boolean; isActive?: boolean }, tx: Transaction = this.db.prisma) {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
     try {
-      const update = this.db.prisma.user.update({ where: { id: key }, data, omit: PUBLIC });
-      if (!opts.revokeTokens) return await update;
-      const [user] = await this.db.prisma.$transaction([update, this.db.prisma.token.deleteMany({ where: { userId: key } })]);
-      return user;
+      return await tx.user.update({ where: { id: key }, data, omit: PUBLIC });
     } catch (e) {
-      throw this.translate(e);
+      throw translate(e);
     }
   }
+}
 
-  private translate(error: unknown): unknown {
-    if (isUniqueViolation(error, "username")) return BadInputError.field("username", USERNAME_TAKEN);
-    if (isRecordMissing(error)) return new NotFoundError();
-    return error;
-  }
+function translate(error: unknown): unknown {
+  if (isUniqueViolation(error, "User", "username")) return BadInputError.field("username", MESSAGES.usernameTaken);
+  if (isRecordMissing(error)) return new NotFoundError();
+  return error;
 }

@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, ObjectType } from "type-graphql";
+import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
 @ObjectType()
 export class User {
@@ -25,10 +26,10 @@ export class User {
 }
 
 @ObjectType()
-export class UserList {
-  @Field(() => Int)
-  count!: number;
+export class UserList extends PaginatedResponse(User) {}
 
-  @Field(() => [User])
-  results!: User[];
-}
+const order = sortOrder("UserOrder", { ID: "id", USERNAME: "username", DATE_JOINED: "dateJoined" });
+export const UserOrder = order.values;
+export type UserOrder = keyof typeof UserOrder;
+/** The ORDER BY of each UserOrder. */
+export const USER_ORDER_SQL = order.sql;

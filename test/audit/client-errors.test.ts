@@ -1,3 +1,4 @@
+import { WhoAmIDocument } from "../generated/graphql";
 import { expectError } from "../support/expect";
 import { startServer, type TestServer } from "../support/server";
 
@@ -15,7 +16,8 @@ describe.each([["development"], ["production"]])("NODE_ENV=%s", (NODE_ENV) => {
   afterAll(() => server.close());
 
   it("refuses a subscription (the schema has none) as an invalid document, 400", async () => {
-    const res = await server.gql("subscription { me { id } }");
+    // Raw: the schema has no subscriptions, so this cannot be a typed document.
+    const res = await server.raw("subscription { me { id } }");
     expectError(res, {
       code: "GRAPHQL_VALIDATION_FAILED",
       status: 400,
@@ -25,10 +27,11 @@ describe.each([["development"], ["production"]])("NODE_ENV=%s", (NODE_ENV) => {
   });
 
   it("still runs queries and mutations", async () => {
-    const res = await server.gql("query Q { me { id } } mutation M { revokeAllTokens }");
+    // Raw: a typed document holds one operation; this sends two.
+    const res = await server.raw("query Q { me { id } } mutation M { revokeAllTokens }");
     expect(res.status).toBe(400); // several operations, no operationName: the usual refusal
     expect(res.body.errors?.[0]?.extensions?.code).toBe("OPERATION_RESOLUTION_FAILURE");
-    expect((await server.gql("{ me { id } }")).body).toEqual({ data: { me: null } });
+    expect((await server.run(WhoAmIDocument)).body).toEqual({ data: { me: null } });
   });
 
   it("answers an automatic-persisted-query hash with PERSISTED_QUERY_NOT_SUPPORTED, so a client falls back", async () => {

@@ -1,3 +1,4 @@
+import { WhoAmIDocument } from "../generated/graphql";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBuilt, runNode } from "../support/build";
@@ -27,7 +28,7 @@ it("PORT already in use", async () => {
   expect(res.code).toBe(1);
   expect(res.lines).toEqual([`Cannot start: PORT: ${port} is already in use on 127.0.0.1`]);
   // The server holding the port is untouched.
-  expect((await busy.gql("{ me { id } }")).body).toEqual({ data: { me: null } });
+  expect((await busy.run(WhoAmIDocument)).body).toEqual({ data: { me: null } });
 });
 
 it("HOST that does not resolve", async () => {

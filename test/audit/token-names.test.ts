@@ -1,3 +1,4 @@
+import { CreateTokenDocument, ObtainTokenDocument } from "../generated/graphql";
 import { ensureBuilt, runNode } from "../support/build";
 import { expectError } from "../support/expect";
 import { auth, startServer, type TestServer } from "../support/server";
@@ -20,20 +21,18 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const tokenCount = () => server.app.db.prisma.token.count({ where: { userId: amitId } });
-const CREATE = "mutation($u: ID!, $n: String) { createToken(userId: $u, name: $n) { token } }";
-const OBTAIN = "mutation($p: String!, $n: String) { obtainToken(username: \"amit\", password: $p, name: $n) { token } }";
 
 it("createToken refuses a name over 100 characters and issues nothing", async () => {
   const before = await tokenCount();
-  expectError(await server.gql(CREATE, { u: String(amitId), n: "n".repeat(101) }, auth(admin)), TOO_LONG);
+  expectError(await server.run(CreateTokenDocument, { userId: String(amitId), name: "n".repeat(101) }, auth(admin)), TOO_LONG);
   expect(await tokenCount()).toBe(before);
 });
 
 it("createToken takes 100 characters (counted as characters, after trimming) and a blank name means admin", async () => {
   const name = "é".repeat(100);
-  const res = await server.gql(CREATE, { u: String(amitId), n: `  ${name}  ` }, auth(admin));
+  const res = await server.run(CreateTokenDocument, { userId: String(amitId), name: `  ${name}  ` }, auth(admin));
   expect(res.body.errors).toBeUndefined();
-  const blank = await server.gql(CREATE, { u: String(amitId), n: "   " }, auth(admin));
+  const blank = await server.run(CreateTokenDocument, { userId: String(amitId), name: "   " }, auth(admin));
   expect(blank.body.errors).toBeUndefined();
   const names = (await server.app.db.prisma.token.findMany({ where: { userId: amitId }, orderBy: { id: "desc" }, take: 2 })).map((t) => t.name);
   expect(names).toEqual(["admin", name]);
@@ -41,9 +40,9 @@ it("createToken takes 100 characters (counted as characters, after trimming) and
 
 it("obtainToken applies the same rule, before counting a login attempt", async () => {
   const before = await tokenCount();
-  expectError(await server.gql(OBTAIN, { p: amitPassword, n: "n".repeat(1000) }), TOO_LONG);
+  expectError(await server.run(ObtainTokenDocument, { username: "amit", password: amitPassword, name: "n".repeat(1000) }), TOO_LONG);
   expect(await tokenCount()).toBe(before);
-  const ok = await server.gql(OBTAIN, { p: amitPassword, n: "laptop" });
+  const ok = await server.run(ObtainTokenDocument, { username: "amit", password: amitPassword, name: "laptop" });
   expect(ok.body.errors).toBeUndefined();
 });
 

@@ -1,3 +1,4 @@
+import { ViewerDocument } from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 
 // The key check that runs on every request (one joined lookup of the token
@@ -10,10 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const ME = "{ me { id username email isStaff isActive dateJoined lastLogin } }";
-
 async function expect401(key: string, message: string) {
-  const res = await server.gql(ME, undefined, auth(key));
+  const res = await server.run(ViewerDocument, {}, auth(key));
   expect(res.status).toBe(401);
   expect(res.headers.get("www-authenticate")).toBe("Token");
   expect(res.body.errors?.[0]?.message).toBe(message);
@@ -23,7 +22,7 @@ async function expect401(key: string, message: string) {
 describe("key lookup", () => {
   it("gives the key's user with every field typed as the schema says", async () => {
     const { id, token } = await server.user("nirmala", { staff: true });
-    const res = await server.gql(ME, undefined, auth(token));
+    const res = await server.run(ViewerDocument, {}, auth(token));
     expect(res.status).toBe(200);
     const me = res.body.data?.me;
     expect(me).toMatchObject({ id: String(id), username: "nirmala", email: "nirmala@example.com", isStaff: true, isActive: true, lastLogin: null });
@@ -49,7 +48,7 @@ describe("key lookup", () => {
   it("accepts a key whose expiry is still ahead", async () => {
     const later = await server.user("later");
     await server.app.db.prisma.token.updateMany({ where: { userId: later.id }, data: { expiresAt: new Date(Date.now() + 60_000) } });
-    const res = await server.gql(ME, undefined, auth(later.token));
+    const res = await server.run(ViewerDocument, {}, auth(later.token));
     expect(res.body.data?.me?.username).toBe("later");
   });
 
@@ -58,13 +57,13 @@ describe("key lookup", () => {
     const lastUsed = async () => (await server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } })).lastUsedAt;
     expect(await lastUsed()).toBeNull();
 
-    await server.gql(ME, undefined, auth(token));
+    await server.run(ViewerDocument, {}, auth(token));
     await new Promise((r) => setTimeout(r, 50)); // the write does not hold up the answer
     const first = await lastUsed();
     expect(first).toBeInstanceOf(Date);
 
     const before = server.app.db.queries.count;
-    for (let i = 0; i < 5; i++) await server.gql(ME, undefined, auth(token));
+    for (let i = 0; i < 5; i++) await server.run(ViewerDocument, {}, auth(token));
     await new Promise((r) => setTimeout(r, 50));
     expect(server.app.db.queries.count - before).toBe(5);
     expect(await lastUsed()).toEqual(first);

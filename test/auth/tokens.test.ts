@@ -1,44 +1,30 @@
 import { createHash } from "node:crypto";
 import { NOT_AUTHENTICATED, NOT_FOUND, NOT_STAFF, expectError } from "../support/expect";
+import {
+  ChangePasswordDocument,
+  CreateTokenDocument,
+  MyTokensDocument,
+  ObtainTokenDocument,
+  RegisterDocument,
+  RevokeAllTokensDocument,
+  RevokeTokenDocument,
+  TokensDocument,
+  WhoAmIDocument,
+} from "../generated/graphql";
 import { PASSWORD, auth, startServer, type TestServer } from "../support/server";
 
 // Every way to get a key and every step of its life, through HTTP.
 
 let server: TestServer;
 
-const OBTAIN = `mutation ($username: String!, $password: String!, $name: String) {
-  obtainToken(username: $username, password: $password, name: $name) { token expiresAt user { id username isStaff lastLogin } }
-}`;
-const REGISTER = `mutation ($input: NewUserInput!) { register(input: $input) { token expiresAt user { id username isStaff } } }`;
-const MY_TOKENS = "{ myTokens { id name prefix createdAt lastUsedAt expiresAt current } }";
-const REVOKE = "mutation ($id: ID) { revokeToken(id: $id) }";
-const REVOKE_ALL = "mutation { revokeAllTokens }";
-const CHANGE = `mutation ($old: String!, $new: String!) { changePassword(oldPassword: $old, newPassword: $new) { token user { username } } }`;
-const CREATE_TOKEN = "mutation ($userId: ID!, $name: String) { createToken(userId: $userId, name: $name) { token expiresAt user { username } } }";
-const TOKENS = "query ($userId: ID!) { tokens(userId: $userId) { id name prefix current } }";
-const ME = "{ me { username } }";
-
-interface TokenInfo {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  current: boolean;
-}
-
 async function login(s: TestServer, username: string, password = PASSWORD, name?: string) {
-  const res = await s.gql<{ obtainToken: { token: string; expiresAt: string | null; user: { id: string; username: string; lastLogin: string | null } } }>(
-    OBTAIN,
-    { username, password, name },
-  );
+  const res = await s.run(ObtainTokenDocument, { username, password, name });
   expect(res.body.errors).toBeUndefined();
   return res.body.data!.obtainToken;
 }
 
 async function me(s: TestServer, token: string) {
-  return s.gql<{ me: { username: string } | null }>(ME, undefined, auth(token));
+  return s.run(WhoAmIDocument, {}, auth(token));
 }
 
 beforeAll(async () => {
@@ -67,14 +53,14 @@ describe("obtainToken", () => {
     const a = await login(server, "multi");
     const b = await login(server, "multi", PASSWORD, "laptop");
     expect(a.token).not.toBe(b.token);
-    const list = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(token));
+    const list = await server.run(MyTokensDocument, {}, auth(token));
     expect(list.body.data!.myTokens.map((t) => t.name)).toEqual(["test", "login", "laptop"]);
   });
 
   it("answers a wrong password and an unknown user identically", async () => {
     await server.user("victim");
-    const wrong = await server.gql(OBTAIN, { username: "victim", password: "not the password" });
-    const unknown = await server.gql(OBTAIN, { username: "nobody-at-all", password: "not the password" });
+    const wrong = await server.run(ObtainTokenDocument, { username: "victim", password: "not the password" });
+    const unknown = await server.run(ObtainTokenDocument, { username: "nobody-at-all", password: "not the password" });
     const expected = {
       code: "BAD_USER_INPUT",
       message: "Unable to log in with provided credentials.",
@@ -89,7 +75,7 @@ describe("obtainToken", () => {
   it("refuses an inactive user with the same message", async () => {
     const { id } = await server.user("dormant");
     await server.app.db.prisma.user.update({ where: { id }, data: { isActive: false } });
-    expectError(await server.gql(OBTAIN, { username: "dormant", password: PASSWORD }), {
+    expectError(await server.run(ObtainTokenDocument, { username: "dormant", password: PASSWORD }), {
       code: "BAD_USER_INPUT",
       message: "Unable to log in with provided credentials.",
     });
@@ -97,7 +83,7 @@ describe("obtainToken", () => {
 
   it("is case-sensitive on the username, as Django is", async () => {
     await server.user("CaseSensitive");
-    expectError(await server.gql(OBTAIN, { username: "casesensitive", password: PASSWORD }), {
+    expectError(await server.run(ObtainTokenDocument, { username: "casesensitive", password: PASSWORD }), {
       code: "BAD_USER_INPUT",
       message: "Unable to log in with provided credentials.",
     });
@@ -106,13 +92,13 @@ describe("obtainToken", () => {
 
 describe("register", () => {
   it("creates a user with a working key named 'signup'", async () => {
-    const res = await server.gql<{ register: { token: string; user: { username: string; isStaff: boolean } } }>(REGISTER, {
+    const res = await server.run(RegisterDocument, {
       input: { username: "joiner", email: "joiner@example.com", password: "maple-Syrup-77" },
     });
     const { token, user } = res.body.data!.register;
     expect(token).toMatch(/^[0-9a-f]{40}$/);
     expect(user).toMatchObject({ username: "joiner", isStaff: false });
-    const tokens = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(token));
+    const tokens = await server.run(MyTokensDocument, {}, auth(token));
     expect(tokens.body.data!.myTokens.map((t) => [t.name, t.current])).toEqual([["signup", true]]);
     expect((await login(server, "joiner", "maple-Syrup-77")).token).toMatch(/^[0-9a-f]{40}$/);
   });
@@ -120,7 +106,7 @@ describe("register", () => {
   it("is FORBIDDEN when ALLOW_REGISTRATION=false, and creates nobody", async () => {
     const closed = await startServer({ ALLOW_REGISTRATION: "false" });
     try {
-      const res = await closed.gql(REGISTER, { input: { username: "latecomer", email: "", password: "maple-Syrup-77" } });
+      const res = await closed.run(RegisterDocument, { input: { username: "latecomer", email: "", password: "maple-Syrup-77" } });
       expectError(res, { code: "FORBIDDEN" });
       expect(await closed.app.db.prisma.user.count({ where: { username: "latecomer" } })).toBe(0);
     } finally {
@@ -133,14 +119,14 @@ describe("me and myTokens", () => {
   it("me is the user of the key, null when anonymous", async () => {
     const { token } = await server.user("whoami");
     expect((await me(server, token)).body.data).toEqual({ me: { username: "whoami" } });
-    expect((await server.gql(ME)).body.data).toEqual({ me: null });
+    expect((await server.run(WhoAmIDocument)).body.data).toEqual({ me: null });
   });
 
   it("lists the user's tokens only, marking the current one", async () => {
     const { token: first } = await server.user("lister");
     await server.user("other-lister");
     const second = (await login(server, "lister")).token;
-    const res = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(second));
+    const res = await server.run(MyTokensDocument, {}, auth(second));
     const tokens = res.body.data!.myTokens;
     expect(tokens).toHaveLength(2);
     expect(tokens.map((t) => t.prefix)).toEqual([first.slice(0, 8), second.slice(0, 8)]);
@@ -149,7 +135,7 @@ describe("me and myTokens", () => {
   });
 
   it("needs a user", async () => {
-    expectError(await server.gql(MY_TOKENS), NOT_AUTHENTICATED);
+    expectError(await server.run(MyTokensDocument), NOT_AUTHENTICATED);
   });
 });
 
@@ -157,7 +143,7 @@ describe("revokeToken and revokeAllTokens", () => {
   it("without an id revokes the key of this request (log out)", async () => {
     const { token } = await server.user("leaver");
     const other = (await login(server, "leaver")).token;
-    expect((await server.gql(REVOKE, {}, auth(token))).body.data).toEqual({ revokeToken: true });
+    expect((await server.run(RevokeTokenDocument, {}, auth(token))).body.data).toEqual({ revokeToken: true });
     expectError(await me(server, token), { code: "UNAUTHENTICATED", message: "Invalid token." });
     expect((await me(server, other)).body.data).toEqual({ me: { username: "leaver" } });
   });
@@ -165,23 +151,23 @@ describe("revokeToken and revokeAllTokens", () => {
   it("revokes one of the user's own tokens by id", async () => {
     const { token } = await server.user("pruner");
     const spare = (await login(server, "pruner")).token;
-    const list = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(token));
+    const list = await server.run(MyTokensDocument, {}, auth(token));
     const spareId = list.body.data!.myTokens.find((t) => !t.current)!.id;
-    expect((await server.gql(REVOKE, { id: spareId }, auth(token))).body.data).toEqual({ revokeToken: true });
+    expect((await server.run(RevokeTokenDocument, { id: spareId }, auth(token))).body.data).toEqual({ revokeToken: true });
     expectError(await me(server, spare), { code: "UNAUTHENTICATED", message: "Invalid token." });
-    expectError(await server.gql(REVOKE, { id: spareId }, auth(token)), NOT_FOUND);
-    expectError(await server.gql(REVOKE, { id: "garbage" }, auth(token)), NOT_FOUND);
+    expectError(await server.run(RevokeTokenDocument, { id: spareId }, auth(token)), NOT_FOUND);
+    expectError(await server.run(RevokeTokenDocument, { id: "garbage" }, auth(token)), NOT_FOUND);
   });
 
   it("answers NOT_FOUND for someone else's token, unless staff", async () => {
     const { token: mine } = await server.user("nosy");
     const { token: theirs } = await server.user("target");
     const { token: admin } = await server.user("revoker", { staff: true });
-    const targetList = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(theirs));
+    const targetList = await server.run(MyTokensDocument, {}, auth(theirs));
     const id = targetList.body.data!.myTokens[0]!.id;
-    expectError(await server.gql(REVOKE, { id }, auth(mine)), NOT_FOUND);
+    expectError(await server.run(RevokeTokenDocument, { id }, auth(mine)), NOT_FOUND);
     expect((await me(server, theirs)).body.data).toEqual({ me: { username: "target" } });
-    expect((await server.gql(REVOKE, { id }, auth(admin))).body.data).toEqual({ revokeToken: true });
+    expect((await server.run(RevokeTokenDocument, { id }, auth(admin))).body.data).toEqual({ revokeToken: true });
     expectError(await me(server, theirs), { code: "UNAUTHENTICATED", message: "Invalid token." });
   });
 
@@ -189,21 +175,21 @@ describe("revokeToken and revokeAllTokens", () => {
     const { token } = await server.user("purger");
     const { token: bystander } = await server.user("bystander");
     const others = [(await login(server, "purger")).token, (await login(server, "purger")).token];
-    expect((await server.gql(REVOKE_ALL, undefined, auth(token))).body.data).toEqual({ revokeAllTokens: 3 });
+    expect((await server.run(RevokeAllTokensDocument, {}, auth(token))).body.data).toEqual({ revokeAllTokens: 3 });
     for (const key of [token, ...others]) expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
     expect((await me(server, bystander)).body.data).toEqual({ me: { username: "bystander" } });
   });
 
   it("needs a user", async () => {
-    expectError(await server.gql(REVOKE, {}), NOT_AUTHENTICATED);
-    expectError(await server.gql(REVOKE_ALL), NOT_AUTHENTICATED);
+    expectError(await server.run(RevokeTokenDocument, {}), NOT_AUTHENTICATED);
+    expectError(await server.run(RevokeAllTokensDocument), NOT_AUTHENTICATED);
   });
 });
 
 describe("changePassword", () => {
   it("refuses a wrong old password as a field error and changes nothing", async () => {
     const { token } = await server.user("forgetful");
-    expectError(await server.gql(CHANGE, { old: "wrong one", new: "fresh-Pine-cone-8" }, auth(token)), {
+    expectError(await server.run(ChangePasswordDocument, { oldPassword: "wrong one", newPassword: "fresh-Pine-cone-8" }, auth(token)), {
       code: "BAD_USER_INPUT",
       fields: { oldPassword: ["Your old password was entered incorrectly. Please enter it again."] },
     });
@@ -212,7 +198,7 @@ describe("changePassword", () => {
 
   it("applies the password rules to the new password", async () => {
     const { token } = await server.user("ruled");
-    expectError(await server.gql(CHANGE, { old: PASSWORD, new: "12345678" }, auth(token)), {
+    expectError(await server.run(ChangePasswordDocument, { oldPassword: PASSWORD, newPassword: "12345678" }, auth(token)), {
       code: "BAD_USER_INPUT",
       fields: { newPassword: ["This password is too common.", "This password is entirely numeric."] },
     });
@@ -221,9 +207,8 @@ describe("changePassword", () => {
   it("revokes every old key and returns a fresh one", async () => {
     const { token } = await server.user("changer");
     const other = (await login(server, "changer")).token;
-    const res = await server.gql<{ changePassword: { token: string; user: { username: string } } }>(
-      CHANGE,
-      { old: PASSWORD, new: "fresh-Pine-cone-8" },
+    const res = await server.run(ChangePasswordDocument,
+      { oldPassword: PASSWORD, newPassword: "fresh-Pine-cone-8" },
       auth(token),
     );
     const fresh = res.body.data!.changePassword;
@@ -231,7 +216,7 @@ describe("changePassword", () => {
     expect(fresh.token).toMatch(/^[0-9a-f]{40}$/);
     expect((await me(server, fresh.token)).body.data).toEqual({ me: { username: "changer" } });
     for (const key of [token, other]) expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
-    expectError(await server.gql(OBTAIN, { username: "changer", password: PASSWORD }), { code: "BAD_USER_INPUT" });
+    expectError(await server.run(ObtainTokenDocument, { username: "changer", password: PASSWORD }), { code: "BAD_USER_INPUT" });
     await login(server, "changer", "fresh-Pine-cone-8");
   });
 });
@@ -240,17 +225,16 @@ describe("createToken and tokens (staff)", () => {
   it("issues a named key for any user, listed in the staff view", async () => {
     const { token: admin } = await server.user("issuer", { staff: true });
     const { id } = await server.user("recipient");
-    const res = await server.gql<{ createToken: { token: string; user: { username: string } } }>(
-      CREATE_TOKEN,
+    const res = await server.run(CreateTokenDocument,
       { userId: String(id), name: "ci-runner" },
       auth(admin),
     );
     const issued = res.body.data!.createToken;
     expect(issued.user.username).toBe("recipient");
     expect((await me(server, issued.token)).body.data).toEqual({ me: { username: "recipient" } });
-    const unnamed = await server.gql<{ createToken: { token: string } }>(CREATE_TOKEN, { userId: String(id) }, auth(admin));
+    const unnamed = await server.run(CreateTokenDocument, { userId: String(id) }, auth(admin));
 
-    const list = await server.gql<{ tokens: TokenInfo[] }>(TOKENS, { userId: String(id) }, auth(admin));
+    const list = await server.run(TokensDocument, { userId: String(id) }, auth(admin));
     expect(list.body.data!.tokens).toEqual([
       expect.objectContaining({ name: "test", current: false }),
       expect.objectContaining({ name: "ci-runner", prefix: issued.token.slice(0, 8), current: false }),
@@ -260,16 +244,16 @@ describe("createToken and tokens (staff)", () => {
 
   it("answers NOT_FOUND for a missing user", async () => {
     const { token: admin } = await server.user("issuer2", { staff: true });
-    expectError(await server.gql(CREATE_TOKEN, { userId: "999999" }, auth(admin)), NOT_FOUND);
-    expectError(await server.gql(TOKENS, { userId: "999999" }, auth(admin)), NOT_FOUND);
-    expectError(await server.gql(TOKENS, { userId: "x" }, auth(admin)), NOT_FOUND);
+    expectError(await server.run(CreateTokenDocument, { userId: "999999" }, auth(admin)), NOT_FOUND);
+    expectError(await server.run(TokensDocument, { userId: "999999" }, auth(admin)), NOT_FOUND);
+    expectError(await server.run(TokensDocument, { userId: "x" }, auth(admin)), NOT_FOUND);
   });
 
   it("is staff only", async () => {
     const { id, token } = await server.user("wannabe");
-    expectError(await server.gql(CREATE_TOKEN, { userId: String(id) }, auth(token)), NOT_STAFF);
-    expectError(await server.gql(TOKENS, { userId: String(id) }, auth(token)), NOT_STAFF);
-    expectError(await server.gql(CREATE_TOKEN, { userId: String(id) }), NOT_AUTHENTICATED);
+    expectError(await server.run(CreateTokenDocument, { userId: String(id) }, auth(token)), NOT_STAFF);
+    expectError(await server.run(TokensDocument, { userId: String(id) }, auth(token)), NOT_STAFF);
+    expectError(await server.run(CreateTokenDocument, { userId: String(id) }), NOT_AUTHENTICATED);
     expect(await server.app.db.prisma.token.count({ where: { userId: id } })).toBe(1);
   });
 });
@@ -302,7 +286,7 @@ describe("lastUsedAt", () => {
     const { token } = await server.user("shown");
     await me(server, token);
     await server.app.services.tokens.settle(); // the request does not wait for the write
-    const res = await server.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(token));
+    const res = await server.run(MyTokensDocument, {}, auth(token));
     expect(res.body.data!.myTokens[0]!.lastUsedAt).not.toBeNull();
   });
 });
@@ -324,12 +308,12 @@ describe("TOKEN_TTL", () => {
     expect(expires).toBeLessThanOrEqual(after + 91_000);
     const rows = await ttl.app.db.prisma.token.findMany({ where: { userId: id } });
     expect(rows.every((r) => r.expiresAt !== null)).toBe(true);
-    const list = await ttl.gql<{ myTokens: TokenInfo[] }>(MY_TOKENS, undefined, auth(first));
+    const list = await ttl.run(MyTokensDocument, {}, auth(first));
     expect(list.body.data!.myTokens[1]!.expiresAt).toBe(payload.expiresAt);
-    const reg = await ttl.gql<{ register: { expiresAt: string } }>(REGISTER, {
+    const reg = await ttl.run(RegisterDocument, {
       input: { username: "mortal2", email: "", password: "maple-Syrup-77" },
     });
-    expect(Date.parse(reg.body.data!.register.expiresAt) - Date.now()).toBeGreaterThan(80_000);
+    expect(Date.parse(reg.body.data!.register.expiresAt!) - Date.now()).toBeGreaterThan(80_000);
   });
 
   it("rejects an expired key with DRF-style 401", async () => {
@@ -346,12 +330,12 @@ describe("LOGIN_RATE", () => {
     try {
       await limited.user("bruteforced");
       for (let i = 0; i < 2; i++) {
-        expectError(await limited.gql(OBTAIN, { username: "bruteforced", password: `guess ${i}` }), {
+        expectError(await limited.run(ObtainTokenDocument, { username: "bruteforced", password: `guess ${i}` }), {
           code: "BAD_USER_INPUT",
           message: "Unable to log in with provided credentials.",
         });
       }
-      const res = await limited.gql(OBTAIN, { username: "bruteforced", password: "guess 3" });
+      const res = await limited.run(ObtainTokenDocument, { username: "bruteforced", password: "guess 3" });
       const error = expectError(res, { code: "TOO_MANY_REQUESTS", status: 429 });
       const retryAfter = Number(res.headers.get("retry-after"));
       expect(Number.isInteger(retryAfter)).toBe(true);
@@ -359,7 +343,7 @@ describe("LOGIN_RATE", () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(error.message).toBe(`Request was throttled. Expected available in ${retryAfter} seconds.`);
       // Even the right password waits now: the throttle is checked first.
-      expectError(await limited.gql(OBTAIN, { username: "bruteforced", password: PASSWORD }), { code: "TOO_MANY_REQUESTS" });
+      expectError(await limited.run(ObtainTokenDocument, { username: "bruteforced", password: PASSWORD }), { code: "TOO_MANY_REQUESTS" });
     } finally {
       await limited.close();
     }

@@ -1,6 +1,7 @@
 import { restartDelay } from "../../src/cluster";
 import { freshDatabaseUrl, testDatabase } from "../support/databases";
-import { REGISTER, getStatus, postOnOwnConnection, startProcess, workerPids, type ServerProcess } from "../support/processes";
+import { RegisterDocument } from "../generated/graphql";
+import { getStatus, postOnOwnConnection, startProcess, workerPids, type ServerProcess } from "../support/processes";
 
 // `npm start` as a deployment runs it: one process, or WEB_CONCURRENCY
 // workers behind one port; SIGTERM drains either.
@@ -74,13 +75,13 @@ describe.each([1, 2])(`SIGTERM with requests in flight, WEB_CONCURRENCY=%i (${te
     // Each sign-up hashes a password (tens of ms on the thread pool), so the
     // others are still running when the first answer arrives.
     const requests = Array.from({ length: 6 }, (_, i) =>
-      postOnOwnConnection(server.url, REGISTER, { input: { username: `drain${i}`, email: `drain${i}@example.com`, password: PASSWORD } }),
+      postOnOwnConnection(server.url, RegisterDocument, { input: { username: `drain${i}`, email: `drain${i}@example.com`, password: PASSWORD } }),
     );
     await Promise.race(requests);
     const exit = server.stop("SIGTERM");
     const answers = await Promise.all(requests);
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
-    expect(answers.every((a) => /^[0-9a-f]{40}$/.test(a.body.data?.register?.token))).toBe(true);
+    expect(answers.every((a) => /^[0-9a-f]{40}$/.test(a.body.data?.register.token ?? ""))).toBe(true);
     expect(await exit).toBe(0);
     await expect(getStatus(`${server.url}/healthz`)).rejects.toThrow();
   });

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { freshSqliteUrl } from "../support/databases";
-import { OBTAIN, gqlAt, stopCleanly, startProcess, type ServerProcess } from "../support/processes";
+import { ObtainTokenDocument } from "../generated/graphql";
+import { stopCleanly, startProcess, type ServerProcess } from "../support/processes";
+import { runAt } from "../support/server";
 import { describeSqlite } from "../support/providers";
 
 // REDIS_URL moves the login counters to Redis: two processes on two
@@ -45,10 +47,10 @@ describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
 
   it("counts failed logins through A and B toward one LOGIN_RATE", async () => {
     const wrong = { username: "mallory", password: "not the password" };
-    expect((await gqlAt(a.url, OBTAIN, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    expect((await gqlAt(b.url, OBTAIN, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect((await runAt(a.url, ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect((await runAt(b.url, ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     for (const server of [a, b]) {
-      const res = await gqlAt(server.url, OBTAIN, wrong);
+      const res = await runAt(server.url, ObtainTokenDocument, wrong);
       expect(res.status).toBe(429);
       expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
     }

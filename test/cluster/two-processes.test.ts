@@ -2,9 +2,10 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
 import { emptyPostgresUrl } from "../support/databases";
-import { ME, OBTAIN, stopCleanly, REGISTER, gqlAt, manage, startProcess, type ServerProcess } from "../support/processes";
+import { DeleteUserDocument, ObtainTokenDocument, RegisterDocument, RevokeTokenDocument, WhoAmIDocument } from "../generated/graphql";
+import { stopCleanly, manage, startProcess, type ServerProcess } from "../support/processes";
 import { describePostgres } from "../support/providers";
-import { auth } from "../support/server";
+import { auth, runAt } from "../support/server";
 
 // Two API processes on different ports sharing one PostgreSQL database, as
 // behind a load balancer: whatever one process does to keys, users and login
@@ -35,7 +36,7 @@ describePostgres("two server processes sharing PostgreSQL", () => {
       SUPERUSER_PASSWORD: PASSWORD,
     });
     expect(admin.status).toBe(0);
-    const login = await gqlAt(a.url, OBTAIN, { username: "admin", password: PASSWORD });
+    const login = await runAt(a.url, ObtainTokenDocument, { username: "admin", password: PASSWORD });
     adminToken = login.body.data!.obtainToken.token;
   });
 
@@ -60,31 +61,31 @@ describePostgres("two server processes sharing PostgreSQL", () => {
   });
 
   it("accepts on B a key issued through A", async () => {
-    const reg = await gqlAt(a.url, REGISTER, { input: { username: "alice", email: "alice@example.com", password: PASSWORD } });
+    const reg = await runAt(a.url, RegisterDocument, { input: { username: "alice", email: "alice@example.com", password: PASSWORD } });
     const key = reg.body.data!.register.token;
-    const me = await gqlAt(b.url, ME, {}, auth(key));
+    const me = await runAt(b.url, WhoAmIDocument, {}, auth(key));
     expect(me.status).toBe(200);
     expect(me.body.data).toEqual({ me: { username: "alice" } });
   });
 
   it("refuses on B, at once, a key revoked through A", async () => {
-    const login = await gqlAt(a.url, OBTAIN, { username: "admin", password: PASSWORD });
+    const login = await runAt(a.url, ObtainTokenDocument, { username: "admin", password: PASSWORD });
     const key = login.body.data!.obtainToken.token;
-    expect((await gqlAt(b.url, ME, {}, auth(key))).body.data).toEqual({ me: { username: "admin" } });
-    const revoke = await gqlAt(a.url, `mutation { revokeToken }`, {}, auth(key));
+    expect((await runAt(b.url, WhoAmIDocument, {}, auth(key))).body.data).toEqual({ me: { username: "admin" } });
+    const revoke = await runAt(a.url, RevokeTokenDocument, {}, auth(key));
     expect(revoke.body.data).toEqual({ revokeToken: true });
-    const after = await gqlAt(b.url, ME, {}, auth(key));
+    const after = await runAt(b.url, WhoAmIDocument, {}, auth(key));
     expect(after.status).toBe(401);
     expect(after.body.errors?.[0]?.message).toBe("Invalid token.");
   });
 
   it("makes A refuse the keys of a user deleted through B", async () => {
-    const reg = await gqlAt(a.url, REGISTER, { input: { username: "carol", email: "carol@example.com", password: PASSWORD } });
+    const reg = await runAt(a.url, RegisterDocument, { input: { username: "carol", email: "carol@example.com", password: PASSWORD } });
     const { token: key, user } = reg.body.data!.register;
-    expect((await gqlAt(a.url, ME, {}, auth(key))).body.data).toEqual({ me: { username: "carol" } });
-    const del = await gqlAt(b.url, `mutation ($id: ID!) { deleteUser(id: $id) }`, { id: user.id }, auth(adminToken));
+    expect((await runAt(a.url, WhoAmIDocument, {}, auth(key))).body.data).toEqual({ me: { username: "carol" } });
+    const del = await runAt(b.url, DeleteUserDocument, { id: user.id }, auth(adminToken));
     expect(del.body.data).toEqual({ deleteUser: true });
-    const after = await gqlAt(a.url, ME, {}, auth(key));
+    const after = await runAt(a.url, WhoAmIDocument, {}, auth(key));
     expect(after.status).toBe(401);
     expect(after.body.errors?.[0]?.message).toBe("Invalid token.");
   });
@@ -94,10 +95,10 @@ describePostgres("two server processes sharing PostgreSQL", () => {
   it("counts failed logins through A and B toward one LOGIN_RATE", async () => {
     const wrong = { username: "mallory", password: "not the password" };
     const spent = [];
-    for (const server of [a, b, a].slice(0, RATE)) spent.push((await gqlAt(server.url, OBTAIN, wrong)).body.errors?.[0]?.extensions?.code);
+    for (const server of [a, b, a].slice(0, RATE)) spent.push((await runAt(server.url, ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(spent).toEqual(Array(RATE).fill("BAD_USER_INPUT"));
     for (const server of [b, a]) {
-      const res = await gqlAt(server.url, OBTAIN, wrong);
+      const res = await runAt(server.url, ObtainTokenDocument, wrong);
       expect(res.status).toBe(429);
       expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);

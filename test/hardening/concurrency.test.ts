@@ -1,3 +1,4 @@
+import { CreateStudentDocument, ObtainTokenDocument, WhoAmIDocument } from "../generated/graphql";
 import { auth, PASSWORD, startServer, type TestServer } from "../support/server";
 
 // Races decided by the database, not by look-before-write.
@@ -10,9 +11,8 @@ afterAll(() => server.close());
 
 it("50 concurrent createStudent with one roll: exactly one success and 49 field errors", async () => {
   const { token } = await server.user("racer");
-  const create = "mutation($i: StudentInput!) { createStudent(input: $i) { id roll } }";
   const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => server.gql(create, { i: { name: `Racer ${i}`, roll: 4242, city: "Pune" } }, auth(token))),
+    Array.from({ length: 50 }, (_, i) => server.run(CreateStudentDocument, { input: { name: `Racer ${i}`, roll: 4242, city: "Pune" } }, auth(token))),
   );
   expect(results.every((r) => r.status === 200)).toBe(true);
   const wins = results.filter((r) => r.body.data?.createStudent);
@@ -28,14 +28,13 @@ it("50 concurrent createStudent with one roll: exactly one success and 49 field 
 
 it("50 concurrent obtainToken for one user: 50 distinct keys, each working", async () => {
   await server.user("crowd");
-  const login = "mutation($u: String!, $p: String!) { obtainToken(username: $u, password: $p) { token user { username } } }";
   // ~50 argon2 checks of ~50 ms on libuv's pool; successes never count against LOGIN_RATE.
-  const results = await Promise.all(Array.from({ length: 50 }, () => server.gql(login, { u: "crowd", p: PASSWORD })));
+  const results = await Promise.all(Array.from({ length: 50 }, () => server.run(ObtainTokenDocument, { username: "crowd", password: PASSWORD })));
   const keys = results.map((r) => {
     expect(r.status).toBe(200);
-    return r.body.data!.obtainToken.token as string;
+    return r.body.data!.obtainToken.token;
   });
   expect(new Set(keys).size).toBe(50);
-  const me = await Promise.all(keys.map((k) => server.gql("{ me { username } }", undefined, auth(k))));
+  const me = await Promise.all(keys.map((k) => server.run(WhoAmIDocument, {}, auth(k))));
   for (const r of me) expect(r.body.data).toEqual({ me: { username: "crowd" } });
 });

@@ -1,7 +1,7 @@
 import { startServer, type TestServer } from "../support/server";
 
-// CORS_ORIGINS lists the origins a browser may call from; none by default.
-// Apollo's CSRF prevention stays on either way.
+// CORS_ORIGINS narrows the origins a browser may call from; any origin,
+// without credentials, by default. Apollo's CSRF prevention stays on either way.
 
 const ORIGIN = "https://app.example";
 
@@ -33,6 +33,13 @@ describe("with CORS_ORIGINS set", () => {
     const res = await preflight(server, "https://evil.example");
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    const post = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ me { id } }" }),
+    });
+    expect(post.headers.get("access-control-allow-origin")).toBeNull();
+    expect(post.headers.get("access-control-allow-credentials")).toBeNull();
   });
 
   it("still answers a plain OPTIONS without Origin as the contract says", async () => {
@@ -71,17 +78,19 @@ describe("without CORS_ORIGINS (the default)", () => {
   });
   afterAll(() => server.close());
 
-  it("sends no CORS header at all, and OPTIONS keeps its contract", async () => {
+  it("lets any origin call, never with credentials, and OPTIONS keeps its contract", async () => {
     const res = await preflight(server, ORIGIN);
     expect(res.status).toBe(204);
     expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
-    for (const name of res.headers.keys()) expect(name).not.toMatch(/^access-control-/);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     const post = await fetch(`${server.url}/graphql`, {
       method: "POST",
       headers: { origin: ORIGIN, "content-type": "application/json" },
       body: JSON.stringify({ query: "{ me { id } }" }),
     });
-    expect(post.headers.get("access-control-allow-origin")).toBeNull();
+    expect(post.headers.get("access-control-allow-origin")).toBe("*");
+    expect(post.headers.get("access-control-allow-credentials")).toBeNull();
   });
 
   it("refuses a text/plain POST and a form POST with 400 (CSRF prevention)", async () => {

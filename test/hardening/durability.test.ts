@@ -5,8 +5,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config/config";
+import { CreateStudentDocument, StudentsDocument } from "../generated/graphql";
 import { freshSqliteUrl } from "../support/databases";
 import { describeSqlite } from "../support/providers";
+import { auth, runAt } from "../support/server";
 
 // The built server (`node dist/main.js`, as `npm start` runs it) killed with
 // SIGKILL in the middle of a stream of writes: on restart over the same
@@ -28,12 +30,12 @@ function start(databaseUrl: string): Promise<Running> {
   return new Promise((resolve, reject) => {
     let out = "";
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       const match = /Serving GraphQL at (http:\/\/[^\s]+)\/graphql/.exec(out);
       if (match) resolve({ child, url: match[1]! });
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     child.on("exit", (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
   });
 }
@@ -44,15 +46,6 @@ const exited = (child: ChildProcess) =>
     else child.once("exit", (code, signal) => resolve(signal ?? code));
   });
 
-async function gql(url: string, key: string, query: string, variables?: Record<string, unknown>) {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Token ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: (await res.json()) as { data?: any; errors?: unknown[] } };
-}
-
 // It reads the SQLite file itself: SQLite runs only.
 describeSqlite("SQLite durability", () => {
   it("keeps every acknowledged write across a SIGKILL, and passes PRAGMA integrity_check", async () => {
@@ -60,7 +53,7 @@ describeSqlite("SQLite durability", () => {
     const databaseUrl = freshSqliteUrl();
     const file = databaseUrl.slice("file:".length);
     const app = createApp(loadConfig({ DATABASE_URL: databaseUrl, NODE_ENV: "test" }));
-    const { token: key } = await app.services.users.create(
+    const { token: key } = await app.services.accounts.createUser(
       { username: "writer", email: "writer@example.com", password: "a durable passphrase", isStaff: false },
       { allowStaff: false, tokenName: "test" },
     );
@@ -70,13 +63,12 @@ describeSqlite("SQLite durability", () => {
     const acknowledged: number[] = [];
     let next = 0;
     let killed = false;
-    const create = "mutation($i: StudentInput!) { createStudent(input: $i) { roll } }";
     // Four writers in a loop; the kill lands while some requests are in flight.
     const writer = async () => {
       while (!killed) {
         const roll = next++;
         try {
-          const res = await gql(first.url, key, create, { i: { name: `Student ${roll}`, roll, city: "Durable" } });
+          const res = await runAt(first.url, CreateStudentDocument, { input: { name: `Student ${roll}`, roll, city: "Durable" } }, auth(key));
           if (res.status === 200 && res.body.data?.createStudent?.roll === roll) acknowledged.push(roll);
         } catch {
           // Connection reset by the kill: not acknowledged, so no promise was made.
@@ -95,8 +87,8 @@ describeSqlite("SQLite durability", () => {
     try {
       const stored = new Set<number>();
       for (let offset = 0; ; offset += 100) {
-        const res = await gql(second.url, key, "query($o: Int) { students(limit: 100, offset: $o, orderBy: ROLL_ASC) { results { roll } } }", { o: offset });
-        const rolls = (res.body.data.students.results as { roll: number }[]).map((r) => r.roll);
+        const res = await runAt(second.url, StudentsDocument, { limit: 100, offset, orderBy: "ROLL_ASC" }, auth(key));
+        const rolls = res.body.data!.students.results.map((r) => r.roll);
         rolls.forEach((r) => stored.add(r));
         if (rolls.length < 100) break;
       }

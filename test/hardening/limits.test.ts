@@ -1,8 +1,12 @@
 import { getIntrospectionQuery } from "graphql";
-import { auth, startServer, type TestServer } from "../support/server";
+import { StudentsDocument, WhoAmIDocument } from "../generated/graphql";
+import { auth, startServer, type GraphQLResponse, type TestServer } from "../support/server";
 
 // The document limits (graphql-armor + the parser's token limit), batching,
 // and what production hides. Every refusal: HTTP 400, GRAPHQL_VALIDATION_FAILED.
+// The documents here are built to size (depth, aliases, directives, tokens,
+// cost), misspelt or malformed on purpose, so they go as raw strings
+// (server.raw); the few ordinary operations are typed documents.
 
 /** `__type` is not exempt like `__schema`, and ofType nests as deep as asked (leaves count). */
 function deepQuery(depth: number): string {
@@ -11,7 +15,7 @@ function deepQuery(depth: number): string {
   return `{ __type(name: "User") { fields { type { ${inner} } } } }`;
 }
 
-function expectLimit(res: Awaited<ReturnType<TestServer["gql"]>>, message: RegExp) {
+function expectLimit(res: GraphQLResponse<unknown>, message: RegExp) {
   expect(res.status).toBe(400);
   expect(res.body.data).toBeUndefined();
   expect(res.body.errors).toHaveLength(1);
@@ -29,8 +33,8 @@ describe("GraphQL limits, default settings", () => {
   afterAll(() => server.close());
 
   it("refuses a document deeper than MAX_DEPTH (8) and runs one within it", async () => {
-    expectLimit(await server.gql(deepQuery(9)), /^Query depth limit of 8 exceeded, found 9\.$/);
-    const ok = await server.gql(deepQuery(8));
+    expectLimit(await server.raw(deepQuery(9)), /^Query depth limit of 8 exceeded, found 9\.$/);
+    const ok = await server.raw(deepQuery(8));
     expect(ok.status).toBe(200);
     expect(ok.body.errors).toBeUndefined();
   });
@@ -43,7 +47,7 @@ describe("GraphQL limits, default settings", () => {
       schemaDescription: true,
       inputValueDeprecation: true,
     });
-    const res = await server.gql(query);
+    const res = await server.raw(query);
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
     expect((res.body.data as { __schema: { types: unknown[] } }).__schema.types.length).toBeGreaterThan(10);
@@ -52,28 +56,28 @@ describe("GraphQL limits, default settings", () => {
   it("refuses more than MAX_ALIASES (15) aliases", async () => {
     // graphql-armor does not count aliases of __typename.
     const aliases = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(" ");
-    expectLimit(await server.gql(`{ ${aliases(16)} }`, undefined, auth(key)), /^Aliases limit of 15 exceeded, found 16\.$/);
-    expect((await server.gql(`{ ${aliases(15)} }`, undefined, auth(key))).status).toBe(200);
+    expectLimit(await server.raw(`{ ${aliases(16)} }`, undefined, auth(key)), /^Aliases limit of 15 exceeded, found 16\.$/);
+    expect((await server.raw(`{ ${aliases(15)} }`, undefined, auth(key))).status).toBe(200);
   });
 
   it("refuses more than MAX_DIRECTIVES (50) directives", async () => {
     const fragments = (n: number) => Array.from({ length: n }, () => "... on Query @include(if: true) { __typename }").join(" ");
-    expectLimit(await server.gql(`{ ${fragments(51)} }`), /^Directives limit of 50 exceeded, found 51\.$/);
-    expect((await server.gql(`{ ${fragments(50)} }`)).status).toBe(200);
+    expectLimit(await server.raw(`{ ${fragments(51)} }`), /^Directives limit of 50 exceeded, found 51\.$/);
+    expect((await server.raw(`{ ${fragments(50)} }`)).status).toBe(200);
   });
 
   it("refuses more than MAX_TOKENS (1000) tokens with a 400, not armor's 500", async () => {
     // `aN: __typename` is 3 tokens; distinct names keep graphql-js's overlap check quiet.
     const fields = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: __typename`).join(" ");
-    expectLimit(await server.gql(`{ ${fields(334)} }`), /^Token limit of 1000 exceeded\.$/);
-    const under = await server.gql(`{ ${fields(330)} }`);
+    expectLimit(await server.raw(`{ ${fields(334)} }`), /^Token limit of 1000 exceeded\.$/);
+    const under = await server.raw(`{ ${fields(330)} }`);
     expect(under.status).toBe(200);
     expect(under.body.errors).toBeUndefined();
   });
 
   it("answers a syntax error 400 GRAPHQL_PARSE_FAILED (the maxTokens bug gave 500)", async () => {
     for (const query of ["{ me { id }", "{ me { id } } }", "query {", "{ me(id: ) { id } }"]) {
-      const res = await server.gql(query);
+      const res = await server.raw(query);
       expect(res.status).toBe(400);
       expect(res.body.errors![0]!.message).toMatch(/^Syntax Error: /);
       expect(res.body.errors![0]!.extensions?.code).toBe("GRAPHQL_PARSE_FAILED");
@@ -92,7 +96,7 @@ describe("GraphQL limits, default settings", () => {
   });
 
   it("suggests field names outside production, with a stack trace", async () => {
-    const res = await server.gql("{ me { usernam } }", undefined, auth(key));
+    const res = await server.raw("{ me { usernam } }", undefined, auth(key));
     expect(res.status).toBe(400);
     expect(res.body.errors![0]!.message).toContain('Did you mean "username"?');
     expect(res.body.errors![0]!.extensions?.stacktrace).toBeDefined();
@@ -107,25 +111,25 @@ describe("GraphQL limits from the settings", () => {
   afterAll(() => server.close());
 
   it("uses MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES", async () => {
-    expectLimit(await server.gql(deepQuery(6)), /^Query depth limit of 5 exceeded, found 6\.$/);
-    expectLimit(await server.gql("{ a: me { id } b: me { id } c: me { id } }"), /^Aliases limit of 2 exceeded, found 3\.$/);
+    expectLimit(await server.raw(deepQuery(6)), /^Query depth limit of 5 exceeded, found 6\.$/);
+    expectLimit(await server.raw("{ a: me { id } b: me { id } c: me { id } }"), /^Aliases limit of 2 exceeded, found 3\.$/);
     expectLimit(
-      await server.gql("{ ... on Query @include(if: true) { __typename } ... on Query @skip(if: false) { __typename } }"),
+      await server.raw("{ ... on Query @include(if: true) { __typename } ... on Query @skip(if: false) { __typename } }"),
       /^Directives limit of 1 exceeded, found 2\.$/,
     );
   });
 
   it("uses MAX_TOKENS: 500 aliases get past the parser at 4000 tokens and meet the alias limit", async () => {
     const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: me { id }`).join(" ");
-    expectLimit(await server.gql(`{ ${aliases} }`), /^Aliases limit of 2 exceeded, found 500\.$/);
+    expectLimit(await server.raw(`{ ${aliases} }`), /^Aliases limit of 2 exceeded, found 500\.$/);
   });
 
   it("uses MAX_COST", async () => {
     const cheap = await startServer({ MAX_COST: "5" });
     try {
-      const res = await cheap.gql("{ students { count results { id name roll city createdAt updatedAt } } }");
+      const res = await cheap.raw("{ students { count results { id name roll city createdAt updatedAt } } }");
       expectLimit(res, /^Query Cost limit of 5 exceeded, found [\d.]+\.$/);
-      expect((await cheap.gql("{ me { id } }")).status).toBe(200);
+      expect((await cheap.run(WhoAmIDocument)).status).toBe(200);
     } finally {
       await cheap.close();
     }
@@ -144,11 +148,11 @@ describe("production (NODE_ENV=production)", () => {
   const STACK = /stacktrace|\n\s+at |\.ts:\d+|node_modules/;
 
   it("gives no field suggestions", async () => {
-    const res = await server.gql("{ me { usernam } }", undefined, auth(key));
+    const res = await server.raw("{ me { usernam } }", undefined, auth(key));
     expect(res.status).toBe(400);
     expect(res.body.errors![0]!.message).not.toMatch(/Did you mean/);
     expect(res.body.errors![0]!.message).toMatch(/^Cannot query field "usernam" on type "User"\./);
-    const arg = await server.gql("{ students(limt: 1) { count } }", undefined, auth(key));
+    const arg = await server.raw("{ students(limt: 1) { count } }", undefined, auth(key));
     expect(JSON.stringify(arg.body)).not.toMatch(/Did you mean/);
   });
 
@@ -189,7 +193,7 @@ describe("production (NODE_ENV=production)", () => {
         const { token } = await s.user("broken");
         // Break the database under the running server: a real internal error.
         await s.app.db.prisma.$executeRawUnsafe('ALTER TABLE "Student" RENAME TO "Gone"');
-        const res = await s.gql("{ students { count } }", undefined, auth(token));
+        const res = await s.run(StudentsDocument, {}, auth(token));
         await s.app.db.prisma.$executeRawUnsafe('ALTER TABLE "Gone" RENAME TO "Student"');
         expect(res.body.errors![0]!.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
         if (s === server) {

@@ -1,3 +1,4 @@
+import { ChangePasswordDocument, ObtainTokenDocument, RegisterDocument, WhoAmIDocument } from "../generated/graphql";
 import { auth, PASSWORD, startServer, type TestServer } from "../support/server";
 
 // The request log, captured from pino: one line per request with what an
@@ -27,14 +28,10 @@ afterAll(() => server.close());
 it("writes one line per request: request id, operation, user id, duration, status", async () => {
   const { id, token } = await server.user("logged");
   const before = requestLines().length;
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-request-id": "trace-42", ...auth(token) },
-    body: JSON.stringify({ query: "query WhoAmI { me { id } }" }),
-  });
+  const res = await server.run(WhoAmIDocument, {}, { "x-request-id": "trace-42", ...auth(token) });
   expect(res.status).toBe(200);
   expect(res.headers.get("x-request-id")).toBe("trace-42");
-  await server.gql("{ me { id } }");
+  await server.run(WhoAmIDocument);
   const added = requestLines().slice(before);
   expect(added).toHaveLength(2);
   expect(added[0]).toMatchObject({ reqId: "trace-42", operation: "WhoAmI", userId: id, status: 200, method: "POST", path: "/graphql" });
@@ -45,16 +42,13 @@ it("writes one line per request: request id, operation, user id, duration, statu
 
 it("never logs a key, a password or an Authorization header, even around errors", async () => {
   const secret = "S3cret-passphrase-nobody-guesses";
-  const reg = await server.gql(
-    "mutation($i: NewUserInput!) { register(input: $i) { token } }",
-    { i: { username: "newbie", email: "newbie@example.com", password: secret } },
-  );
-  const key = reg.body.data!.register.token as string;
+  const reg = await server.run(RegisterDocument, { input: { username: "newbie", email: "newbie@example.com", password: secret } });
+  const key = reg.body.data!.register.token;
   expect(key).toMatch(/^[0-9a-f]{40}$/);
-  const login = "mutation($u: String!, $p: String!) { obtainToken(username: $u, password: $p) { token } }";
-  const issued = (await server.gql(login, { u: "newbie", p: secret })).body.data!.obtainToken.token as string;
-  await server.gql("{ me { id } }", undefined, auth(key));
-  await server.gql("{ me { id } }", undefined, { authorization: `Token ${issued}` });
+  const login = (password: string) => server.run(ObtainTokenDocument, { username: "newbie", password });
+  const issued = (await login(secret)).body.data!.obtainToken.token;
+  await server.run(WhoAmIDocument, {}, auth(key));
+  await server.run(WhoAmIDocument, {}, { authorization: `Token ${issued}` });
   // Failures: bad JSON carrying a password, unknown key, malformed header, throttled logins.
   const badJson = await fetch(`${server.url}/graphql`, {
     method: "POST",
@@ -63,15 +57,12 @@ it("never logs a key, a password or an Authorization header, even around errors"
   });
   expect(badJson.status).toBe(400);
   const unknownKey = "f".repeat(40);
-  expect((await server.gql("{ me { id } }", undefined, auth(unknownKey))).status).toBe(401);
-  expect((await server.gql("{ me { id } }", undefined, { authorization: `Token ${key} extra` })).status).toBe(401);
+  expect((await server.run(WhoAmIDocument, {}, auth(unknownKey))).status).toBe(401);
+  expect((await server.run(WhoAmIDocument, {}, { authorization: `Token ${key} extra` })).status).toBe(401);
   const statuses: number[] = [];
-  for (let i = 0; i < 3; i++) statuses.push((await server.gql(login, { u: "newbie", p: `${secret}-wrong` })).status);
+  for (let i = 0; i < 3; i++) statuses.push((await login(`${secret}-wrong`)).status);
   expect(statuses).toContain(429);
-  await server.gql("mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token } }", {
-    o: PASSWORD,
-    n: "another-long-passphrase",
-  }, auth(key));
+  await server.run(ChangePasswordDocument, { oldPassword: PASSWORD, newPassword: "another-long-passphrase" }, auth(key));
 
   const text = captured.join("");
   expect(requestLines().length).toBeGreaterThanOrEqual(9);

@@ -1,13 +1,13 @@
-import { auth, PASSWORD, startServer, type TestServer } from "../support/server";
+import { ObtainTokenDocument, WhoAmIDocument } from "../generated/graphql";
+import { auth, PASSWORD, startServer, type GraphQLResponse, type TestServer } from "../support/server";
 
 // LOGIN_RATE counts failed logins per username and per client address;
 // USER_RATE counts every authenticated request per user. Addresses come from
-// X-Forwarded-For, which the server believes because TRUST_PROXY is on.
+// X-Forwarded-For, which the server believes for one hop (TRUST_PROXY=1).
 
-const LOGIN = "mutation($u: String!, $p: String!) { obtainToken(username: $u, password: $p) { token } }";
 const THROTTLED = /^Request was throttled\. Expected available in (\d+) seconds\.$/;
 
-function expectThrottled(res: Awaited<ReturnType<TestServer["gql"]>>, maxSeconds: number) {
+function expectThrottled(res: GraphQLResponse<unknown>, maxSeconds: number) {
   expect(res.status).toBe(429);
   expect(res.body.errors).toHaveLength(1);
   const { message, extensions } = res.body.errors![0]!;
@@ -18,7 +18,7 @@ function expectThrottled(res: Awaited<ReturnType<TestServer["gql"]>>, maxSeconds
   expect(res.headers.get("retry-after")).toBe(String(seconds));
 }
 
-function expectBadCredentials(res: Awaited<ReturnType<TestServer["gql"]>>) {
+function expectBadCredentials(res: GraphQLResponse<unknown>) {
   expect(res.status).toBe(200);
   expect(res.body.errors![0]!.message).toBe("Unable to log in with provided credentials.");
 }
@@ -26,10 +26,10 @@ function expectBadCredentials(res: Awaited<ReturnType<TestServer["gql"]>>) {
 describe("login throttling (LOGIN_RATE=3/min)", () => {
   let server: TestServer;
   const login = (username: string, password: string, address: string) =>
-    server.gql(LOGIN, { u: username, p: password }, { "x-forwarded-for": address });
+    server.run(ObtainTokenDocument, { username, password }, { "x-forwarded-for": address });
 
   beforeAll(async () => {
-    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "true" });
+    server = await startServer({ LOGIN_RATE: "3/min", TRUST_PROXY: "1" });
   });
   afterAll(() => server.close());
 
@@ -64,7 +64,7 @@ describe("per-user rate (USER_RATE)", () => {
     const server = await startServer();
     try {
       const { token } = await server.user("busy");
-      for (let i = 0; i < 30; i++) expect((await server.gql("{ me { id } }", undefined, auth(token))).status).toBe(200);
+      for (let i = 0; i < 30; i++) expect((await server.run(WhoAmIDocument, {}, auth(token))).status).toBe(200);
     } finally {
       await server.close();
     }
@@ -75,12 +75,12 @@ describe("per-user rate (USER_RATE)", () => {
     try {
       const a = await server.user("alpha");
       const b = await server.user("beta");
-      for (let i = 0; i < 3; i++) expect((await server.gql("{ me { username } }", undefined, auth(a.token))).status).toBe(200);
-      const over = await server.gql("{ me { username } }", undefined, auth(a.token));
+      for (let i = 0; i < 3; i++) expect((await server.run(WhoAmIDocument, {}, auth(a.token))).status).toBe(200);
+      const over = await server.run(WhoAmIDocument, {}, auth(a.token));
       expectThrottled(over, 3600);
       expect(over.body.data).toBeUndefined();
-      expect((await server.gql("{ me { username } }", undefined, auth(b.token))).body.data).toEqual({ me: { username: "beta" } });
-      expect((await server.gql("{ me { username } }")).body.data).toEqual({ me: null });
+      expect((await server.run(WhoAmIDocument, {}, auth(b.token))).body.data).toEqual({ me: { username: "beta" } });
+      expect((await server.run(WhoAmIDocument)).body.data).toEqual({ me: null });
     } finally {
       await server.close();
     }

@@ -1,3 +1,4 @@
+import { ObtainTokenDocument } from "../generated/graphql";
 import { freshDatabaseUrl, testDatabase } from "../support/databases";
 import { startServer, type TestServer } from "../support/server";
 
@@ -5,7 +6,6 @@ import { startServer, type TestServer } from "../support/server";
 // servers on one database (here: in one process, each with its own
 // connections) count together, on SQLite as on PostgreSQL.
 
-const OBTAIN = `mutation ($username: String!, $password: String!) { obtainToken(username: $username, password: $password) { token } }`;
 const wrong = { username: "mallory", password: "not the password" };
 
 describe(`login counters in the database (${testDatabase()})`, () => {
@@ -27,10 +27,10 @@ describe(`login counters in the database (${testDatabase()})`, () => {
 
   it("counts failures through either server toward one limit", async () => {
     const codes = [];
-    for (const server of [a, b, a]) codes.push((await server.gql(OBTAIN, wrong)).body.errors?.[0]?.extensions?.code);
+    for (const server of [a, b, a]) codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT"]);
     for (const server of [b, a]) {
-      const res = await server.gql(OBTAIN, wrong);
+      const res = await server.run(ObtainTokenDocument, wrong);
       expect(res.status).toBe(429);
       expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
     }
@@ -46,7 +46,7 @@ describe("REDIS_URL with no Redis behind it", () => {
   it("keeps logins working and limited, on this process's own counters", async () => {
     expect(server.app.limits).toBe("redis");
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push((await server.gql(OBTAIN, wrong)).body.errors?.[0]?.extensions?.code);
+    for (let i = 0; i < 3; i++) codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
   });
 });

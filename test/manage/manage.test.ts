@@ -160,6 +160,14 @@ describe("createsuperuser", () => {
     });
   });
 
+  it("a bad email is refused at its prompt and asked again, before the passwords", async () => {
+    const res = await manage(["createsuperuser"], { input: "root3\nnot-an-email\nroot3@example.com\nbasalt-River-72\nbasalt-River-72\n" });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toBe("Error: Enter a valid email address.\n");
+    expect(res.stdout.match(/Email address: /g)).toHaveLength(2);
+    expect(res.stdout).toMatch(/Superuser created successfully\.\nGenerated token [0-9a-f]{40} for user root3\n$/);
+  });
+
   it("a weak SUPERUSER_PASSWORD: exit 1, one line, no user", async () => {
     const res = await manage(["createsuperuser", "--no-input", "--username", "weakling"], { env: { SUPERUSER_PASSWORD: "123" } });
     expect(res.code).toBe(1);

@@ -50,7 +50,7 @@ describe("npm start", () => {
     const url = await freshDatabaseUrl();
     const app = createApp(loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" }));
     try {
-      await app.services.users.create(
+      await app.services.accounts.createUser(
         { username: "amit", email: "amit@example.com", password: "P@ssrord123", isStaff: false },
         { allowStaff: false, tokenName: "test" },
       );

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import type { GraphQLResponse } from "./server";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { source } from "./server";
 
 // Real server processes (`node dist/main.js`, as `npm start` runs it) for the
 // tests about several processes. `npm test` builds dist/ first.
@@ -56,8 +57,8 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
     text += d.toString();
     for (const l of listeners) l();
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
   const exited = new Promise<number | null>((resolve) =>
     child.on("exit", (code) => {
       running.delete(child);
@@ -114,33 +115,12 @@ export function manage(args: string[], env: Record<string, string>): Promise<{ s
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MANAGE, ...args], { cwd: ROOT, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d));
-    child.stderr.on("data", (d: Buffer) => (output += d));
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", reject);
     child.on("exit", (status) => resolve({ status, output }));
   });
 }
-
-/** POST /graphql at `url`. */
-export async function gqlAt<T = Record<string, any>>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphQLResponse<T>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>["body"] };
-}
-
-export const OBTAIN = `mutation ($username: String!, $password: String!) {
-  obtainToken(username: $username, password: $password) { token user { id } }
-}`;
-export const REGISTER = `mutation ($input: NewUserInput!) { register(input: $input) { token user { id } } }`;
-export const ME = `{ me { username } }`;
 
 /** GET on a new connection each time (no keep-alive), so a dead worker's socket is never reused. */
 export function getStatus(url: string): Promise<number> {
@@ -155,15 +135,19 @@ export function getStatus(url: string): Promise<number> {
 }
 
 /** POST /graphql on a connection of its own. */
-export function postOnOwnConnection(url: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; body: any }> {
+export function postOnOwnConnection<TData, TVariables>(
+  url: string,
+  document: TypedDocumentNode<TData, TVariables>,
+  variables: TVariables,
+): Promise<{ status: number; body: { data?: TData | null; errors?: unknown[] } }> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query, variables });
+    const body = JSON.stringify({ query: source(document as TypedDocumentNode<unknown, never>), variables });
     const req = http.request(
       `${url}/graphql`,
       { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
       (res) => {
         let text = "";
-        res.on("data", (d: Buffer) => (text += d));
+        res.on("data", (d: Buffer) => (text += d.toString()));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
       },
     );

@@ -23,31 +23,80 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /** Variables are optional exactly when the operation has no required ones. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends V` asks whether V has no required key
 export type TypedArgs<V> = {} extends V
   ? [variables?: V, headers?: Record<string, string>]
   : [variables: V, headers?: Record<string, string>];
 
 const printed = new WeakMap<object, string>();
-function source(document: TypedDocumentNode<unknown, never>): string {
+/** The text a typed document is sent as (printed once). */
+export function source(document: TypedDocumentNode<unknown, never>): string {
   let text = printed.get(document);
   if (text === undefined) printed.set(document, (text = print(document)));
   return text;
 }
 
+/** POST a query and its variables as JSON to `${url}/graphql`. */
+export async function postGraphQL<T>(
+  url: string,
+  query: string,
+  variables?: unknown,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>["body"] };
+}
+
+/** A typed document sent to the server at `url` (another process, say). */
+export function runAt<TData, TVariables>(
+  url: string,
+  document: TypedDocumentNode<TData, TVariables>,
+  ...[variables, headers]: TypedArgs<TVariables>
+): Promise<GraphQLResponse<TData>> {
+  return postGraphQL<TData>(url, source(document as TypedDocumentNode<unknown, never>), variables, headers);
+}
+
 export interface TestServer {
   url: string;
   app: App;
-  /** POST /graphql with a JSON body. */
+  /**
+   * POST /graphql with a typed document from test/generated/graphql.ts: typed variables and data.
+   * Every valid operation the tests send is a named operation in a .graphql file under test/ or
+   * examples/ (`npm run codegen` types them), declared once and imported from there.
+   */
+  run<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...args: TypedArgs<TVariables>
+  ): Promise<GraphQLResponse<TData>>;
+  /**
+   * A typed document with variables TypeScript does not check: only for tests of how the server
+   * refuses variables that do not fit the schema (a missing input field, a wrong type).
+   */
+  runUnchecked<TData>(
+    document: TypedDocumentNode<TData, any>,
+    variables: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<TData>>;
+  /**
+   * POST /graphql with a query string. Only for documents that cannot be typed documents because
+   * the server must refuse them (syntax errors, unknown fields or arguments, depth, alias, token and
+   * cost limits, several operations, subscriptions); say why at the call. Valid operations use run().
+   */
+  raw<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  /** @deprecated The former name of raw(): use run() with a typed document, or raw() for a document meant to be refused. */
   gql<T = Record<string, any>>(
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
-  /** POST /graphql with a typed document from test/generated/graphql.ts (`npm run codegen`): typed variables and data. */
-  run<TData, TVariables>(
-    document: TypedDocumentNode<TData, TVariables>,
-    ...args: TypedArgs<TVariables>
-  ): Promise<GraphQLResponse<TData>>;
   /** A user made directly through the service, with its first key. */
   user(username: string, opts?: { password?: string; staff?: boolean }): Promise<{ id: number; token: string; password: string }>;
   close(): Promise<void>;
@@ -70,23 +119,17 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   const { port } = fastify.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
-  const post = async <T>(query: string, variables?: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<T>["body"] };
-  };
-
   return {
     url,
     app,
-    gql: (query, variables, headers) => post(query, variables, headers),
-    run: (document, ...[variables, headers]) => post(source(document as TypedDocumentNode<unknown, never>), variables, headers),
+    run: (document, ...args) => runAt(url, document, ...args),
+    runUnchecked: (document, variables, headers) =>
+      postGraphQL(url, source(document as TypedDocumentNode<unknown, never>), variables, headers),
+    raw: (query, variables, headers) => postGraphQL(url, query, variables, headers),
+    gql: (query, variables, headers) => postGraphQL(url, query, variables, headers),
     async user(username, opts = {}) {
       const password = opts.password ?? PASSWORD;
-      const { user, token } = await app.services.users.create(
+      const { user, token } = await app.services.accounts.createUser(
         { username, email: `${username}@example.com`, password, isStaff: opts.staff ?? false },
         { allowStaff: true, tokenName: "test" },
       );

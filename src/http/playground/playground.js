@@ -187,7 +187,7 @@ query Me {
   // of that tab's own: put them in once.
   function FirstTabValues() {
     const editor = GraphiQL.React.useEditorContext({ nonNull: true });
-    const { variableEditor, headerEditor } = editor;
+    const { variableEditor } = editor;
     React.useEffect(() => {
       const tab = editor.tabs[editor.activeTabIndex];
       if (tab && tab.variables && variableEditor && variableEditor.getValue() === "") variableEditor.setValue(tab.variables);

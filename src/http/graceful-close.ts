@@ -1,0 +1,33 @@
+import type { ApolloServer } from "@apollo/server";
+import type { FastifyInstance } from "fastify";
+
+// Shutdown without dropping anything already sent to us. On close: the
+// listening socket closes (a cluster worker leaves the primary's rotation),
+// idle keep-alive connections are closed at once (Node's server.close()),
+// every request already received is answered, bodies still arriving included,
+// with `Connection: close`, so its connection ends with the answer, and
+// Apollo stops only when no request is left.
+
+export function registerGracefulClose(fastify: FastifyInstance, apollo: ApolloServer<never> | ApolloServer<any>): () => Promise<void> {
+  let closing = false;
+
+  fastify.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
+  fastify.addHook("onResponse", async () => {
+    // An answer whose headers went out just before the close began kept its
+    // connection alive: close it as soon as it is idle again.
+    if (closing) setImmediate(() => fastify.server.closeIdleConnections());
+  });
+
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= (async () => {
+      closing = true;
+      // Resolves once every connection has ended.
+      await fastify.close();
+      await apollo.stop();
+    })();
+    return done;
+  };
+}

@@ -1,0 +1,31 @@
+import type { Database } from "../db/database-url";
+import type { StudentModel } from "../db/models";
+import { columnList, from, orderBy, pageOf, searchCondition, table, type RowOfTable, type SqlRunner } from "../db/sql";
+import { STUDENT_ORDER_SQL, type StudentOrder } from "./student.type";
+
+// The Student table's SQL, for the reads every request makes (a page, one
+// student). Columns are typed from Prisma's generated model, so renaming one
+// in the Prisma schema fails to compile here. Writes use Prisma's API.
+
+export const students = table<StudentModel>()("Student", ["id", "name", "roll", "city", "createdAt", "updatedAt"]);
+export type StudentRow = RowOfTable<typeof students>;
+
+export function listStudents(
+  db: SqlRunner,
+  provider: Database["provider"],
+  q: { terms: string[]; order: StudentOrder; limit: number; offset: number },
+) {
+  return pageOf<StudentRow>(db, {
+    select: columnList(students),
+    from: from(students),
+    where: searchCondition<StudentModel>(provider, ["name", "city"], q.terms),
+    orderBy: orderBy(STUDENT_ORDER_SQL[q.order]),
+    limit: q.limit,
+    offset: q.offset,
+  });
+}
+
+export async function findStudent(db: SqlRunner, id: number): Promise<StudentRow | null> {
+  const [row] = await db.$queryRaw<StudentRow[]>`SELECT ${columnList(students)} FROM ${from(students)} WHERE "id" = ${id}`;
+  return row ?? null;
+}

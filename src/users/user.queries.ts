@@ -1,0 +1,34 @@
+import type { UserModel } from "../db/models";
+import type { Database } from "../db/database-url";
+import { columnList, from, join, orderBy, pageOf, searchCondition, sql, table, type RowOfTable, type SqlRunner } from "../db/sql";
+import { USER_ORDER_SQL, type UserOrder } from "./user.type";
+
+// The User table's SQL. Columns are typed from Prisma's generated model, so
+// renaming one in the Prisma schema fails to compile here.
+
+export const publicUsers = table<UserModel>()("User", ["id", "username", "email", "isStaff", "isActive", "dateJoined", "lastLogin"]);
+
+export type PublicUserRow = RowOfTable<typeof publicUsers>;
+
+export interface UserFilter {
+  terms: string[];
+  isStaff?: boolean | null;
+  isActive?: boolean | null;
+  order: UserOrder;
+  limit: number;
+  offset: number;
+}
+
+export function listUsers(db: SqlRunner, provider: Database["provider"], f: UserFilter) {
+  const conditions = [searchCondition<UserModel>(provider, ["username", "email"], f.terms)];
+  if (f.isStaff != null) conditions.push(sql`"isStaff" = ${f.isStaff}`);
+  if (f.isActive != null) conditions.push(sql`"isActive" = ${f.isActive}`);
+  return pageOf<PublicUserRow>(db, {
+    select: columnList(publicUsers),
+    from: from(publicUsers),
+    where: join(conditions, " AND "),
+    orderBy: orderBy(USER_ORDER_SQL[f.order]),
+    limit: f.limit,
+    offset: f.offset,
+  });
+}
