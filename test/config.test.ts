@@ -18,6 +18,7 @@ describe("node dist/main.js with a bad setting", () => {
     ["TOKEN_TTL", "abc"],
     ["PORT", "99999"],
     ["LOGIN_RATE", "5/fortnight"],
+    ["REGISTER_RATE", "0/hour"],
     ["DATABASE_URL", "mysql://x"],
     ["ALLOW_REGISTRATION", "maybe"],
     ["WEB_CONCURRENCY", "0"],
@@ -45,6 +46,7 @@ describe("loadConfig", () => {
   it("has the contract's defaults", () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ HOST: "127.0.0.1", PORT: 4000, ALLOW_REGISTRATION: true, LOGIN_RATE: { points: 5, duration: 60 }, WEB_CONCURRENCY: 1 });
+    expect(c.REGISTER_RATE).toEqual({ points: 20, duration: 3600 });
     expect(c.TOKEN_TTL).toBeUndefined();
     expect(c.DATABASE_URL).toMatchObject({ provider: "sqlite" });
     expect(c.DATABASE_URL.url).toMatch(/\/data\/db\.sqlite3$/);

@@ -61,7 +61,7 @@ export class AccountService {
 
   /** A new user and their first key, written together or not at all. */
   async createUser(input: NewUser, opts: { allowStaff: boolean; tokenName: string }): Promise<KeyPayload> {
-    const data = this.users.validateNew(input, opts);
+    const data = await this.users.hashNew(this.users.validateNew(input, opts));
     return this.db.prisma.$transaction(async (tx) => {
       const user = await this.users.insert(data, tx);
       const issued = await this.tokens.issueOrNotFound(user.id, opts.tokenName, { tx });

@@ -17,7 +17,8 @@ import { auth, PASSWORD, startServer, type TestServer } from "../support/server"
 // ~250 ms each, i.e. ~30 ms per 1 MB request including the client's side;
 // before, a Unicode username burst cost ~4 s); over the Unicode burst, no
 // event-loop stall above 1,000 ms and no /healthz answer slower than
-// 2,000 ms. CPU time is the decisive measure: the wall-clock bounds are
+// 2,000 ms (or 3 x what the ASCII burst saw, when the machine is so loaded
+// that the ASCII burst itself took longer). CPU time is the decisive measure: the wall-clock bounds are
 // loose because the test machines are shared (a load of 20 on 2 cores
 // stretches a 25 ms task to 250 ms), so they catch only a stall like the old
 // one (0.5 s of CPU per request, /healthz stalled 2.3 s by 8 requests).
@@ -102,8 +103,8 @@ async function compare(make: (text: string) => string, check: (a: Sent) => void,
   if (process.env.SHOW_COSTS) console.log(JSON.stringify(measured));
   expect({
     cpu: unicode.cpuMs <= 1.5 * ascii.cpuMs + 100,
-    stall: unicode.stallMs < MAX_STALL_MS,
-    healthz: unicode.healthzMs < MAX_HEALTHZ_MS,
+    stall: unicode.stallMs < Math.max(MAX_STALL_MS, 3 * ascii.stallMs),
+    healthz: unicode.healthzMs < Math.max(MAX_HEALTHZ_MS, 3 * ascii.healthzMs),
     measured,
   }).toMatchObject({ cpu: true, stall: true, healthz: true });
 }
