@@ -1,4 +1,3 @@
-import type { ApolloServer } from "@apollo/server";
 import type { FastifyInstance } from "fastify";
 
 // Shutdown without dropping anything already sent to us. On close: the
@@ -8,7 +7,8 @@ import type { FastifyInstance } from "fastify";
 // with `Connection: close`, so its connection ends with the answer, and
 // Apollo stops only when no request is left.
 
-export function registerGracefulClose(fastify: FastifyInstance, apollo: ApolloServer<never> | ApolloServer<any>): () => Promise<void> {
+/** Returns the close function; calling it again returns the same promise. */
+export function registerGracefulClose(fastify: FastifyInstance, apollo: { stop(): Promise<void> }): () => Promise<void> {
   let closing = false;
 
   fastify.addHook("onSend", async (_request, reply) => {
