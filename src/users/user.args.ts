@@ -1,4 +1,5 @@
 import { ArgsType, Field, Int } from "type-graphql";
+import { UserOrder } from "./user.type";
 
 @ArgsType()
 export class UserListArgs {
@@ -10,4 +11,13 @@ export class UserListArgs {
 
   @Field(() => String, { nullable: true })
   search?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Only staff (true) or only non-staff (false) users." })
+  isStaff?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Only active (true) or only deactivated (false) users." })
+  isActive?: boolean | null;
+
+  @Field(() => UserOrder, { nullable: true, defaultValue: UserOrder.ID_ASC })
+  orderBy!: UserOrder;
 }

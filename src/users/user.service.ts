@@ -8,6 +8,8 @@ import { searchCondition } from "../shared/search";
 import { page, parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { hashPassword } from "./password-hasher";
 import { passwordProblems } from "./password-rules";
+import { UserOrder } from "./user.type";
+import { Prisma } from "../generated/sqlite/client";
 
 // Users, with Django's rules for usernames, emails and passwords. Creating a
 // user always issues its first key in the same write: this is the one code
@@ -61,7 +63,22 @@ const patch = z.object({
   isStaff: z.boolean().optional(),
   isActive: z.boolean().optional(),
 });
-const listArgs = z.object(page);
+const listArgs = z.object({
+  ...page,
+  isStaff: z.boolean().nullish(),
+  isActive: z.boolean().nullish(),
+  orderBy: z.nativeEnum(UserOrder),
+});
+
+const ORDER: Record<UserOrder, string> = {
+  ID_ASC: `"id" ASC`,
+  ID_DESC: `"id" DESC`,
+  // Usernames are unique; dates are not, so id breaks ties and pages never overlap.
+  USERNAME_ASC: `"username" ASC`,
+  USERNAME_DESC: `"username" DESC`,
+  DATE_JOINED_ASC: `"dateJoined" ASC, "id" ASC`,
+  DATE_JOINED_DESC: `"dateJoined" DESC, "id" DESC`,
+};
 
 /** The input rules, for tests that feed them arbitrary values. */
 export const userSchemas = { newUser, profile, patch, list: listArgs };
@@ -115,17 +132,31 @@ export class UserService {
     }
   }
 
-  async list(args: { limit?: number | null; offset?: number | null; search?: string | null }) {
-    const { limit, offset, search } = validate(listArgs, {
+  async list(args: {
+    limit?: number | null;
+    offset?: number | null;
+    search?: string | null;
+    isStaff?: boolean | null;
+    isActive?: boolean | null;
+    orderBy?: UserOrder | null;
+  }) {
+    const { limit, offset, search, isStaff, isActive, orderBy } = validate(listArgs, {
       limit: args.limit ?? 20,
       offset: args.offset ?? 0,
       search: args.search,
+      isStaff: args.isStaff,
+      isActive: args.isActive,
+      orderBy: args.orderBy ?? UserOrder.ID_ASC,
     });
+    const conditions = [searchCondition(this.db.provider, ["username", "email"], search)];
+    // TRUE and FALSE literals read the same on SQLite (3.23+) and PostgreSQL.
+    if (isStaff != null) conditions.push(Prisma.raw(`"isStaff" = ${isStaff ? "TRUE" : "FALSE"}`));
+    if (isActive != null) conditions.push(Prisma.raw(`"isActive" = ${isActive ? "TRUE" : "FALSE"}`));
     return pagedRows<PublicUser>(this.db, {
       table: "User",
       columns: PUBLIC_COLUMNS,
-      where: searchCondition(this.db.provider, ["username", "email"], search),
-      orderBy: `"id" ASC`,
+      where: Prisma.join(conditions, " AND "),
+      orderBy: ORDER[orderBy],
       limit,
       offset,
     });

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 
 @ObjectType()
 export class User {
@@ -32,3 +32,14 @@ export class UserList {
   @Field(() => [User])
   results!: User[];
 }
+
+export enum UserOrder {
+  ID_ASC = "ID_ASC",
+  ID_DESC = "ID_DESC",
+  USERNAME_ASC = "USERNAME_ASC",
+  USERNAME_DESC = "USERNAME_DESC",
+  DATE_JOINED_ASC = "DATE_JOINED_ASC",
+  DATE_JOINED_DESC = "DATE_JOINED_DESC",
+}
+
+registerEnumType(UserOrder, { name: "UserOrder" });
