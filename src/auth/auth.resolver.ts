@@ -1,9 +1,10 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import { STAFF } from "../graphql/auth-checker";
 import type { Context } from "../graphql/context";
 import { NewUserInput } from "../users/user.input";
 import { User } from "../users/user.type";
-import { TokenInfo, TokenPayload } from "./token.type";
+import { AllTokensArgs } from "./token.args";
+import { TokenInfo, TokenList, TokenPayload } from "./token.type";
 
 @Resolver()
 export class AuthResolver {
@@ -24,6 +25,13 @@ export class AuthResolver {
   async tokens(@Arg("userId", () => ID) userId: string, @Ctx() { auth, services }: Context): Promise<TokenInfo[]> {
     const tokens = await services.tokens.listForUser(userId);
     return tokens.map((t) => ({ ...t, current: t.id === auth!.tokenId }));
+  }
+
+  @Authorized(STAFF)
+  @Query(() => TokenList, { description: "Staff only: every key with its owner, newest first. limit is 1..100." })
+  async allTokens(@Args() args: AllTokensArgs, @Ctx() { auth, services }: Context): Promise<TokenList> {
+    const page = await services.tokens.listAll(args);
+    return { count: page.count, results: page.results.map((t) => ({ ...t, current: t.id === auth!.tokenId })) };
   }
 
   @Mutation(() => TokenPayload, {

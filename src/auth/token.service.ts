@@ -1,6 +1,9 @@
 import type { DatabaseHandle } from "../db/prisma";
 import { BadInputError, ForbiddenError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
-import { parseId } from "../shared/validation";
+import { Prisma } from "../generated/sqlite/client";
+import { searchCondition } from "../shared/search";
+import { page, parseId, validate } from "../shared/validation";
+import { z } from "zod";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
 
 // Keys end to end: issuing, looking up, listing, revoking. The key itself
@@ -19,6 +22,18 @@ export function tokenName(name: string | null | undefined, fallback: string): st
     throw BadInputError.field("name", `Ensure this field has no more than ${NAME_MAX} characters.`);
   }
   return label;
+}
+
+const TOKEN_FIELDS = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, expiresAt: true } as const;
+const allTokensArgs = z.object(page);
+
+interface TokenRow {
+  tokenId: number;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
 }
 
 /** lastUsedAt is written at most this often per key, not on every request. */
@@ -136,8 +151,40 @@ export class TokenService {
     return this.db.prisma.token.findMany({
       where: { userId },
       orderBy: { id: "asc" },
-      select: { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+      select: { ...TOKEN_FIELDS, user: { omit: { password: true } } },
     });
+  }
+
+  /**
+   * Staff view of every key with its owner, newest first: one join, not a
+   * query per key. The search matches the owner's username or email, or the
+   * key's name or prefix.
+   */
+  async listAll(args: { limit?: number | null; offset?: number | null; search?: string | null }) {
+    const { limit, offset, search } = validate(allTokensArgs, {
+      limit: args.limit ?? 20,
+      offset: args.offset ?? 0,
+      search: args.search,
+    });
+    const where = searchCondition(this.db.provider, ["username", "email", "name", "prefix"], search);
+    const from = Prisma.sql`FROM "Token" t JOIN "User" u ON u."id" = t."userId" WHERE ${where}`;
+    const [counted, rows] = await Promise.all([
+      this.db.prisma.$queryRaw<{ count: number | bigint }[]>`SELECT COUNT(*) AS "count" ${from}`,
+      this.db.prisma.$queryRaw<(AuthUser & TokenRow)[]>`
+        SELECT t."id" AS "tokenId", t."name", t."prefix", t."createdAt", t."lastUsedAt", t."expiresAt",
+               u."id", u."username", u."email", u."isStaff", u."isActive", u."dateJoined", u."lastLogin"
+        ${from} ORDER BY t."id" DESC LIMIT ${limit} OFFSET ${offset}`,
+    ]);
+    const results = rows.map(({ tokenId, name, prefix, createdAt, lastUsedAt, expiresAt, ...user }) => ({
+      id: tokenId,
+      name,
+      prefix,
+      createdAt,
+      lastUsedAt,
+      expiresAt,
+      user,
+    }));
+    return { count: Number(counted[0]?.count ?? 0), results };
   }
 
   /** Staff view of one user's tokens; NOT_FOUND when the user does not exist. */

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
 import { User } from "../users/user.type";
 
 @ObjectType({ description: "What is known of a token. The key itself is never shown again after it is issued." })
@@ -23,6 +23,18 @@ export class TokenInfo {
 
   @Field({ description: "True for the token that authenticated this request." })
   current!: boolean;
+
+  @Field(() => User, { description: "The key's owner." })
+  user!: User;
+}
+
+@ObjectType({ description: "One page of keys: `count` is the total that match, ignoring limit/offset." })
+export class TokenList {
+  @Field(() => Int)
+  count!: number;
+
+  @Field(() => [TokenInfo])
+  results!: TokenInfo[];
 }
 
 @ObjectType({ description: "Returned whenever a key is issued: the only time the key is shown." })
