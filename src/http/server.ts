@@ -14,6 +14,7 @@ import { KnownOperationTypesRule } from "../graphql/operation-types";
 import { getSchema } from "../graphql/schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
+import { registerAdmin } from "./admin";
 import { registerPlayground } from "./playground";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
@@ -120,6 +121,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   const graphqlHandler = fastifyApolloHandler(apollo, { context });
 
   registerPlayground(fastify);
+  registerAdmin(fastify);
 
   fastify.route({
     method: ["GET", "POST"],
