@@ -46,8 +46,12 @@ export const authProvider: AuthProvider = {
 
   async checkError(error: { status?: number; message?: string }) {
     if (error?.status === 401 || error?.status === 403) {
-      keyIsDead = error.status === 401;
-      flash.set(error.message ?? "Authentication credentials were not provided.");
+      // Only the first refusal of a live session says why; what fails after
+      // the key is gone (refetches, the identity) must not replace it.
+      if (session.get()) {
+        keyIsDead = error.status === 401;
+        flash.set(error.message ?? "Authentication credentials were not provided.");
+      }
       throw { redirectTo: "/login", message: false };
     }
   },

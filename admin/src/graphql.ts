@@ -33,6 +33,11 @@ interface GraphQLErrorShape {
 
 export async function gql<R, V>(document: TypedDocumentString<R, V>, variables: V, opts: { key?: string | null } = {}): Promise<R> {
   const key = opts.key === undefined ? session.get() : opts.key;
+  // Signed out (or never in): every operation but signing in needs the key,
+  // so nothing goes out; react-admin refetching after sign-out lands here.
+  if (opts.key === undefined && !key) {
+    throw new ApiError("Authentication credentials were not provided.", 401, "UNAUTHENTICATED", undefined, undefined);
+  }
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (key) headers.authorization = `Token ${key}`;
   let response: Response;
