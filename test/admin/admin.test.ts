@@ -249,4 +249,42 @@ describe("the admin in a browser", () => {
     },
     60_000,
   );
+
+  itChromium(
+    "throttled sign-in counts down Retry-After; the form works from the keyboard alone",
+    async () => {
+      const throttled = await startServer({ LOGIN_RATE: "2/min" });
+      try {
+        await throttled.user("boss", { password: PASSWORD, staff: true });
+        const { page, problems, graphql } = await watchedPage(await launch(), new URL(throttled.url).origin, { width: 390, height: 844 });
+        await page.goto(`${throttled.url}/admin`);
+        await page.getByRole("button", { name: "Sign in" }).waitFor();
+        for (let attempt = 0; attempt < 3; attempt++) {
+          // Username has the focus; Tab to the password; Enter submits.
+          await page.getByLabel("Username").focus();
+          await page.keyboard.press("Control+A");
+          await page.keyboard.type("boss");
+          await page.keyboard.press("Tab");
+          await page.keyboard.press("Control+A");
+          await page.keyboard.type("wrong-password");
+          await page.keyboard.press("Enter");
+          await eventually(async () => expect(graphql.length).toBe(attempt + 1));
+        }
+        const countdown = page.getByTestId("login-countdown");
+        await countdown.waitFor();
+        const first = Number(/in (\d+) s/.exec(await countdown.innerText())![1]);
+        expect(first).toBeGreaterThan(1);
+        expect(first).toBeLessThanOrEqual(60);
+        await expect(page.getByRole("button", { name: /Sign in/ }).isDisabled()).resolves.toBe(true);
+        await eventually(async () => expect(Number(/in (\d+) s/.exec(await countdown.innerText())![1])).toBeLessThan(first), 3000);
+        await page.getByRole("alert").filter({ hasText: "Request was throttled." }).waitFor();
+        await page.screenshot({ path: join(ARTIFACTS, "admin-throttled-phone.png") });
+        expect(graphql.map((r) => r.status)).toEqual([200, 200, 429]);
+        expect(problems.filter((p) => !/status of 429/.test(p))).toEqual([]);
+      } finally {
+        await throttled.close();
+      }
+    },
+    60_000,
+  );
 });
