@@ -5,6 +5,7 @@ import {
   DateField,
   DeleteButton,
   Edit,
+  EditButton,
   List,
   NumberField,
   NumberInput,
@@ -37,6 +38,8 @@ export const StudentList = () => {
           <NumberField source="roll" />
           <TextField source="city" sortable={false} />
           <DateField source="updatedAt" label="Updated" showTime sortable={false} />
+          {/* Rows open on click; the button is the way in from the keyboard. */}
+          <EditButton />
         </Datagrid>
       )}
     </List>

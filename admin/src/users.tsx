@@ -7,6 +7,7 @@ import {
   DateField,
   DeleteButton,
   Edit,
+  EditButton,
   EmailField,
   Form,
   List,
@@ -57,6 +58,8 @@ export const UserList = () => {
           <BooleanField source="isActive" label="Active" sortable={false} />
           <DateField source="dateJoined" label="Joined" showTime />
           <DateField source="lastLogin" label="Last login" showTime sortable={false} emptyText="never" />
+          {/* Rows open on click; the button is the way in from the keyboard. */}
+          <EditButton />
         </Datagrid>
       )}
     </List>

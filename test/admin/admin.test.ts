@@ -167,7 +167,7 @@ describe("the admin in a browser", () => {
       await eventually(async () => expect(await page.getByRole("row").filter({ hasText: key.slice(0, 8) }).count()).toBe(0));
       const refused = await api(key, ME);
       expect(refused.status).toBe(401);
-      expect((await refused.json()).errors[0].message).toBe("Invalid token.");
+      expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message).toBe("Invalid token.");
 
       // All keys, with their owners.
       await page.goto(`${server.url}/admin#/tokens`);
@@ -184,7 +184,9 @@ describe("the admin in a browser", () => {
       const ada = (await server.app.services.students.list({ search: "Ada" })).results[0]!;
       expect(ada).toMatchObject({ name: "Ada King", roll: 1, city: "London" });
 
-      await page.getByRole("cell", { name: "Emmy Noether" }).click();
+      // From the keyboard: the row's Edit link, then Enter.
+      await page.getByRole("row").filter({ hasText: "Emmy Noether" }).getByRole("link", { name: "Edit" }).focus();
+      await page.keyboard.press("Enter");
       await page.getByLabel("Roll *").fill("2");
       await page.getByRole("button", { name: "Save" }).click();
       await page.getByText("student with this roll already exists.").waitFor();
