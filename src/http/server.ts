@@ -16,6 +16,7 @@ import { refusedOperationPlugin } from "../graphql/refused-operation";
 import { getSchema } from "../schema";
 import { registerCors } from "./cors";
 import { clientErrorHandler, registerErrorHandler } from "./error-handler";
+import { registerAdmin } from "./admin";
 import { registerGracefulClose } from "./graceful-close";
 import { registerHome } from "./home";
 import { registerPlayground } from "./playground";
@@ -139,6 +140,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
 
   registerPlayground(fastify);
   registerHome(fastify);
+  registerAdmin(fastify);
 
   fastify.route({
     method: ["GET", "POST"],

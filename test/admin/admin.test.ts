@@ -1,0 +1,291 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startServer, type TestServer } from "../support/server";
+import { itWithTool } from "../support/system-tool";
+
+// The admin in Debian's Chromium, driven as a staff member would: sign in,
+// create a user, issue a key and try it, revoke it, fix and delete a student,
+// sign out; and a non-staff user turned away. Every console error, CSP
+// violation and request off this server is a failure.
+
+const CHROMIUM = "/usr/bin/chromium";
+// Screenshots land in test-artifacts/ (ignored); docs/admin-users.png and
+// docs/admin-key.png are copies of two of them, committed by hand for the README.
+const ARTIFACTS = join(__dirname, "..", "..", "test-artifacts");
+const PASSWORD = "P@ssrord123";
+const ME = "query { me { username } }";
+
+const itChromium = itWithTool(CHROMIUM, "chromium");
+
+async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** A page whose console errors, CSP violations and foreign requests land in `problems`. */
+async function watchedPage(browser: Browser, origin: string, viewport: { width: number; height: number }) {
+  const page = await browser.newPage({ viewport });
+  const problems: string[] = [];
+  const graphql: { status: number; operation: string }[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.protocol !== "data:" && url.origin !== origin) problems.push(`request off the server: ${request.url()}`);
+  });
+  page.on("response", async (response) => {
+    if (!response.url().endsWith("/graphql")) return;
+    const body = response.request().postData() ?? "";
+    const operation = /(?:query|mutation) (\w+)/.exec(body)?.[1] ?? "?";
+    graphql.push({ status: response.status(), operation });
+  });
+  await page.addInitScript({
+    content: `document.addEventListener("securitypolicyviolation", (e) =>
+      console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI));`,
+  });
+  return { page, problems, graphql };
+}
+
+async function signIn(page: Page, url: string, username: string, password: string) {
+  await page.goto(`${url}/admin`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+describe("the admin in a browser", () => {
+  let server: TestServer;
+  let browser: Browser | undefined;
+  let origin: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    origin = new URL(server.url).origin;
+    await server.user("boss", { password: PASSWORD, staff: true });
+    await server.user("amit", { password: PASSWORD });
+    for (const [name, roll, city] of [
+      ["Ada Lovelace", 1, "London"],
+      ["Srinivasa Ramanujan", 2, "Erode"],
+      ["Emmy Noether", 3, "Erlangen"],
+    ] as const) {
+      await server.app.services.students.create({ name, roll, city });
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server.close();
+  });
+
+  const launch = async () =>
+    (browser ??= await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }));
+
+  /** The API as a client would call it, with a key. */
+  const api = (key: string, query: string, variables: Record<string, unknown> = {}) =>
+    fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Token ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+
+  itChromium(
+    "staff: users, a key issued, tried and revoked, a student edited and deleted, sign out",
+    async () => {
+      const { page, problems, graphql } = await watchedPage(await launch(), origin, { width: 1280, height: 800 });
+
+      const response = await page.goto(`${server.url}/admin`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()["content-security-policy"]).toMatch(/script-src 'self';.*style-src 'self' 'nonce-/);
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-login.png") });
+
+      await signIn(page, server.url, "boss", PASSWORD);
+      await page.getByRole("cell", { name: "amit", exact: true }).waitFor();
+      const adminKey = await page.evaluate<string | null>(`sessionStorage.getItem("drf-token-graphql.admin.key")`);
+      expect(adminKey).toMatch(/^[0-9a-f]{40}$/);
+      expect(await page.evaluate<number>(`localStorage.length`)).toBe(0);
+
+      // Filters: staff only leaves boss.
+      await page.goto(`${server.url}/admin#/users?filter=${encodeURIComponent(JSON.stringify({ isStaff: true }))}`);
+      await eventually(async () => expect(await page.getByRole("cell", { name: "amit", exact: true }).count()).toBe(0));
+      await page.getByRole("cell", { name: "boss", exact: true }).waitFor();
+      await page.goto(`${server.url}/admin#/users?filter=%7B%7D`);
+      await page.getByRole("cell", { name: "amit", exact: true }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-users.png") });
+
+      // Create a user: the password rules' messages land on the password field.
+      await page.goto(`${server.url}/admin#/users/create`);
+      await page.getByLabel("Username *").fill("carol");
+      await page.getByLabel("Email").fill("carol@example.com");
+      await page.getByLabel("Password *").fill("short");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("This password is too short. It must contain at least 8 characters.").waitFor();
+      await page.getByLabel("Password *").fill(PASSWORD);
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("heading", { name: "Keys" }).waitFor();
+      const carol = await server.app.services.users.findByUsername("carol");
+      expect(carol?.email).toBe("carol@example.com");
+
+      // Issue a key: shown once, with the header and an httpie line.
+      await page.getByRole("button", { name: "Issue a key" }).click();
+      await page.getByRole("dialog").getByLabel("Name").fill("ci");
+      await page.getByRole("dialog").getByRole("button", { name: "Issue" }).click();
+      const keyText = page.getByTestId("issued-key");
+      await keyText.waitFor();
+      const key = (await keyText.innerText()).trim();
+      expect(key).toMatch(/^[0-9a-f]{40}$/);
+      expect((await page.getByTestId("issued-header").innerText()).trim()).toBe(`Authorization: Token ${key}`);
+      expect(await page.getByTestId("issued-httpie").innerText()).toContain(`'Authorization: Token ${key}'`);
+      await page.screenshot({ path: join(ARTIFACTS, "admin-key.png") });
+
+      // The key works.
+      const works = await api(key, ME);
+      expect(works.status).toBe(200);
+      expect(await works.json()).toEqual({ data: { me: { username: "carol" } } });
+
+      // Revoke it from the page: the API then answers 401.
+      await page.getByRole("button", { name: "Done" }).click();
+      const row = page.getByRole("row").filter({ hasText: key.slice(0, 8) });
+      await row.waitFor();
+      await row.getByRole("button", { name: "Revoke" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+      await eventually(async () => expect(await page.getByRole("row").filter({ hasText: key.slice(0, 8) }).count()).toBe(0));
+      const refused = await api(key, ME);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message).toBe("Invalid token.");
+
+      // All keys, with their owners.
+      await page.goto(`${server.url}/admin#/tokens`);
+      await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-keys.png") });
+
+      // Students: edit one, a duplicate roll shown on the roll field, delete one.
+      await page.goto(`${server.url}/admin#/students`);
+      await page.getByRole("cell", { name: "Ada Lovelace" }).click();
+      await page.getByLabel("Name *").fill("Ada King");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("cell", { name: "Ada King" }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-students.png") });
+      const ada = (await server.app.services.students.list({ search: "Ada" })).results[0]!;
+      expect(ada).toMatchObject({ name: "Ada King", roll: 1, city: "London" });
+
+      // From the keyboard: the row's Edit link, then Enter.
+      await page.getByRole("row").filter({ hasText: "Emmy Noether" }).getByRole("link", { name: "Edit" }).focus();
+      await page.keyboard.press("Enter");
+      await page.getByLabel("Roll *").fill("2");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("student with this roll already exists.").waitFor();
+      await page.getByRole("button", { name: "Delete" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+      await eventually(async () => expect((await server.app.services.students.list({})).count).toBe(2));
+      await eventually(async () => expect(await page.getByRole("cell", { name: "Emmy Noether" }).count()).toBe(0));
+
+      // Phone size.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${server.url}/admin#/users?filter=%7B%7D`);
+      await page.getByText("carol@example.com").waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-users-phone.png") });
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      // Sign out: the admin's own key is dead.
+      expect((await api(adminKey!, ME)).status).toBe(200);
+      await page.getByRole("button", { name: "Profile" }).click();
+      await page.getByRole("menuitem", { name: "Logout" }).click();
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      await eventually(async () => expect((await api(adminKey!, ME)).status).toBe(401));
+      expect(await page.evaluate<string | null>(`sessionStorage.getItem("drf-token-graphql.admin.key")`)).toBeNull();
+
+      expect(await page.evaluate<number>(`document.querySelectorAll("style:not([nonce])").length`)).toBe(0);
+      expect(graphql.filter((r) => r.status !== 200)).toEqual([]);
+      expect(problems).toEqual([]);
+    },
+    120_000,
+  );
+
+  itChromium(
+    "a non-staff user is told there is no access, and nothing else loads",
+    async () => {
+      const { page, problems, graphql } = await watchedPage(await launch(), origin, { width: 1280, height: 800 });
+      await signIn(page, server.url, "amit", PASSWORD);
+      await page.getByText("This account is not staff: it has no access to the admin.").waitFor();
+      expect(graphql.map((r) => r.operation)).toEqual(["AdminLogin", "AdminLogout"]);
+      // The key issued for the attempt was revoked at once.
+      const amit = await server.app.services.users.findByUsername("amit");
+      expect((await server.app.services.tokens.list(amit!.id)).map((t) => t.name)).toEqual(["test"]);
+      expect(await page.evaluate<string | null>(`sessionStorage.getItem("drf-token-graphql.admin.key")`)).toBeNull();
+      expect(problems).toEqual([]);
+    },
+    60_000,
+  );
+
+  itChromium(
+    "a revoked key sends the person back to sign in with the API's message",
+    async () => {
+      const { page, problems, graphql } = await watchedPage(await launch(), origin, { width: 1280, height: 800 });
+      await signIn(page, server.url, "boss", PASSWORD);
+      await page.getByRole("cell", { name: "amit", exact: true }).waitFor();
+      const adminKey = await page.evaluate<string>(`sessionStorage.getItem("drf-token-graphql.admin.key")`);
+      expect((await api(adminKey, "mutation { revokeToken }")).status).toBe(200);
+      await page.goto(`${server.url}/admin#/students`);
+      await page.getByRole("alert").filter({ hasText: "Invalid token." }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-revoked.png") });
+      expect(graphql.filter((r) => r.status !== 200).every((r) => r.status === 401 && r.operation === "AdminStudents")).toBe(true);
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
+      // Chromium logs every 4xx answer; the 401 is the point here, nothing else may fail.
+      expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
+    },
+    60_000,
+  );
+
+  itChromium(
+    "throttled sign-in counts down Retry-After; the form works from the keyboard alone",
+    async () => {
+      const throttled = await startServer({ LOGIN_RATE: "2/min" });
+      try {
+        await throttled.user("boss", { password: PASSWORD, staff: true });
+        const { page, problems, graphql } = await watchedPage(await launch(), new URL(throttled.url).origin, { width: 390, height: 844 });
+        await page.goto(`${throttled.url}/admin`);
+        await page.getByRole("button", { name: "Sign in" }).waitFor();
+        for (let attempt = 0; attempt < 3; attempt++) {
+          // Username has the focus; Tab to the password; Enter submits.
+          await page.getByLabel("Username").focus();
+          await page.keyboard.press("Control+A");
+          await page.keyboard.type("boss");
+          await page.keyboard.press("Tab");
+          await page.keyboard.press("Control+A");
+          await page.keyboard.type("wrong-password");
+          await page.keyboard.press("Enter");
+          await eventually(async () => expect(graphql.length).toBe(attempt + 1));
+        }
+        const countdown = page.getByTestId("login-countdown");
+        await countdown.waitFor();
+        const first = Number(/in (\d+) s/.exec(await countdown.innerText())![1]);
+        expect(first).toBeGreaterThan(1);
+        expect(first).toBeLessThanOrEqual(60);
+        await expect(page.getByRole("button", { name: /Sign in/ }).isDisabled()).resolves.toBe(true);
+        await eventually(async () => expect(Number(/in (\d+) s/.exec(await countdown.innerText())![1])).toBeLessThan(first), 3000);
+        await page.getByRole("alert").filter({ hasText: "Request was throttled." }).waitFor();
+        await page.screenshot({ path: join(ARTIFACTS, "admin-throttled-phone.png") });
+        expect(graphql.map((r) => r.status)).toEqual([200, 200, 429]);
+        expect(problems.filter((p) => !/status of 429/.test(p))).toEqual([]);
+      } finally {
+        await throttled.close();
+      }
+    },
+    60_000,
+  );
+});
