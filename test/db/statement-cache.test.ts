@@ -45,24 +45,25 @@ describe("through the server", () => {
   it("answers repeated reads and writes with fresh arguments, and a failed statement does not poison the cache", async () => {
     const { token } = await server.user("cache");
     const auth = { authorization: `Token ${token}` };
-    const create = (roll: number) =>
-      server.gql(
+    const create = async (roll: number) =>
+      (await server.gql(
         `mutation($i: StudentInput!) { createStudent(input: $i) { id roll } }`,
         { i: { name: `N${roll}`, roll, city: "C" } },
         auth,
-      );
+      )).body;
     const a = await create(101);
     const b = await create(102);
     expect(a.errors).toBeUndefined();
+    expect(a.data?.createStudent.roll).toBe(101);
     expect(b.errors).toBeUndefined();
     const dup = await create(101);
-    expect(dup.errors).toHaveLength(1); // the unique roll, refused by the database
+    expect(dup.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT"); // the unique roll, refused by the database
     const c = await create(103);
     expect(c.errors).toBeUndefined();
     for (const roll of [101, 102, 103]) {
       const id = [a, b, c][roll - 101]!.data!.createStudent.id;
       const got = await server.gql(`query($id: ID!) { student(id: $id) { roll } }`, { id }, auth);
-      expect(got.data).toEqual({ student: { roll } });
+      expect(got.body.data).toEqual({ student: { roll } });
     }
   });
 });
