@@ -7,10 +7,11 @@ import { ROOT } from "./project";
 // The servers under test, each a child process tree on 127.0.0.1, and the
 // memory of every process in that tree (cluster workers included).
 
-export type ServerKind = "ours" | "baseline";
+export type ServerKind = "ours" | "baseline" | "drf";
 
 export interface StartOptions {
-  kind: ServerKind;
+  /** DRF starts from its own scripts (bench/drf.ts). */
+  kind: Exclude<ServerKind, "drf">;
   databaseUrl: string;
   workers: number;
   /** Directory for `node --cpu-prof` output (ours only). */
@@ -95,7 +96,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
   throw new Error(`server not ready after 60 s:\n${output()}`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
