@@ -40,9 +40,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Far above what the login scenario sends: the bench measures logins, not the throttle.
     LOGIN_RATE: "1000000/min",
   };
+  // For experiments with V8's flags (workers inherit NODE_OPTIONS).
+  if (opts.kind === "ours" && process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
   // Shared counters for cluster mode, when the caller has Redis.
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
-  const args: string[] = [];
+  // Our server runs with the Node flags of `npm start` (package.json), so the
+  // bench measures what is deployed; the cluster's workers inherit them.
+  const args: string[] = opts.kind === "ours" ? startFlags() : [];
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
     args.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`);
@@ -79,6 +83,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       clearTimeout(timer);
     },
   };
+}
+
+/** The flags between `node` and `dist/main.js` in package.json's start script. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js$/.exec(pkg.scripts.start ?? "");
+  if (!m) throw new Error(`bench: package.json's start script is not "node [--flags] dist/main.js": ${pkg.scripts.start}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
