@@ -21,6 +21,7 @@ class BoundStatement {
   constructor(
     private readonly stmt: Sqlite.Statement<Args>,
     private readonly args: Args,
+    private readonly owner: CachedStatement,
   ) {}
 
   get reader(): boolean {
@@ -28,7 +29,7 @@ class BoundStatement {
   }
 
   columns(): Sqlite.ColumnDefinition[] {
-    return this.stmt.columns();
+    return this.owner.columns();
   }
 
   raw(): { all(): unknown[] } {
@@ -42,10 +43,19 @@ class BoundStatement {
 }
 
 class CachedStatement {
+  // columns() builds a fresh array of objects on every call (1.9% of CPU in
+  // the profile); a statement's columns do not change while the server runs,
+  // since migrations run before it serves (src/main.ts).
+  private cols: Sqlite.ColumnDefinition[] | null = null;
+
   constructor(private readonly stmt: Sqlite.Statement<Args>) {}
 
   bind(args: Args): BoundStatement {
-    return new BoundStatement(this.stmt, args);
+    return new BoundStatement(this.stmt, args, this);
+  }
+
+  columns(): Sqlite.ColumnDefinition[] {
+    return (this.cols ??= this.stmt.columns());
   }
 
   /** Without arguments, as the adapter runs BEGIN. */
