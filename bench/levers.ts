@@ -15,10 +15,11 @@ import { seed } from "./seed";
 
 type Client = import("../src/db/prisma").Prisma;
 
-const N = Number(process.env.LEVER_CALLS ?? 3000);
+const N = Number(process.env.LEVER_CALLS ?? 500);
+const ROUNDS = Number(process.env.LEVER_ROUNDS ?? 5);
 
 async function cpuPerCall(fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 300; i++) await fn(); // warm: JIT, statement caches, page cache
+  for (let i = 0; i < 50; i++) await fn(); // warm: JIT, statement caches, page cache
   const start = process.cpuUsage();
   for (let i = 0; i < N; i++) await fn();
   const used = process.cpuUsage(start);
@@ -46,24 +47,46 @@ async function main(): Promise<void> {
       ["cached statements (now)", () => connect(databaseFromUrl(url), { countQueries: false }).prisma],
     ];
     const id = () => 1 + Math.floor(Math.random() * 10_000);
-    const rows: string[][] = [["variant", "student by id: model API", "by id: $queryRaw", "page: COUNT + page", "page: COUNT(*) OVER ()"]];
-    for (const [name, make] of variants) {
-      const prisma = make();
-      const model = await cpuPerCall(() => prisma.student.findUnique({ where: { id: id() }, select: { id: true, name: true, roll: true, city: true } }));
-      const raw = await cpuPerCall(() => prisma.$queryRaw`SELECT "id", "name", "roll", "city" FROM "Student" WHERE "id" = ${id()}`);
-      const two = await cpuPerCall(() =>
-        Promise.all([
-          prisma.$queryRaw`SELECT COUNT(*) AS "count" FROM "Student" WHERE 1 = 1`,
-          prisma.$queryRaw`SELECT "id", "name", "roll", "city" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
-        ]),
-      );
-      const one = await cpuPerCall(
-        () => prisma.$queryRaw`SELECT "id", "name", "roll", "city", COUNT(*) OVER () AS "count" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
-      );
-      rows.push([name, ...[model, raw, two, one].map((us) => `${us.toFixed(0)} µs`)]);
+    const queries: [string, (prisma: Client) => Promise<unknown>][] = [
+      ["by id: model API", (p) => p.student.findUnique({ where: { id: id() }, select: { id: true, name: true, roll: true, city: true } })],
+      ["by id: $queryRaw", (p) => p.$queryRaw`SELECT "id", "name", "roll", "city" FROM "Student" WHERE "id" = ${id()}`],
+      [
+        "page: COUNT + page",
+        (p) =>
+          Promise.all([
+            p.$queryRaw`SELECT COUNT(*) AS "count" FROM "Student" WHERE 1 = 1`,
+            p.$queryRaw`SELECT "id", "name", "roll", "city" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
+          ]),
+      ],
+      [
+        "page: COUNT(*) OVER ()",
+        (p) => p.$queryRaw`SELECT "id", "name", "roll", "city", COUNT(*) OVER () AS "count" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
+      ],
+      [
+        "page: (SELECT COUNT(*)) column",
+        (p) =>
+          p.$queryRaw`SELECT "id", "name", "roll", "city", (SELECT COUNT(*) FROM "Student" WHERE 1 = 1) AS "count" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
+      ],
+    ];
+    // Interleaved rounds, median per cell: a busy machine slows whatever runs
+    // at the moment, and rounds spread that over every variant alike.
+    const clients = variants.map(([name, make]) => [name, make()] as const);
+    const samples = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, prisma] of clients) {
+        for (const [q, fn] of queries) {
+          const key = `${name}\t${q}`;
+          samples.set(key, [...(samples.get(key) ?? []), await cpuPerCall(() => fn(prisma))]);
+        }
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rows: string[][] = [["variant", ...queries.map(([q]) => q)]];
+    for (const [name, prisma] of clients) {
+      rows.push([name, ...queries.map(([q]) => `${median(samples.get(`${name}\t${q}`)!).toFixed(0)} µs`)]);
       await prisma.$disconnect();
     }
-    console.log(`\nCPU per call (user + system), ${N} calls each, ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`);
+    console.log(`\nCPU per call (user + system), median of ${ROUNDS} interleaved rounds of ${N} calls, ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const [j, r] of rows.entries()) {
       console.log("| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |");

@@ -94,7 +94,7 @@ export function startFlags(): string[] {
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000; // generous: a busy machine starts slowly
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
     try {
@@ -105,7 +105,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server not ready after 60 s:\n${output()}`);
+  throw new Error(`server at ${url} not ready after 120 s:\n${output()}`);
 }
 
 export function freePort(): Promise<number> {
