@@ -42,6 +42,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   // For experiments with V8's flags (workers inherit NODE_OPTIONS).
   if (opts.kind === "ours" && process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
+  // Memory experiments (glibc's allocator, libuv's pool) reach both servers alike.
+  for (const name of ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "UV_THREADPOOL_SIZE"]) {
+    if (process.env[name]) env[name] = process.env[name];
+  }
   // Shared counters for cluster mode, when the caller has Redis.
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   // Our server runs with the Node flags of `npm start` (package.json), so the
