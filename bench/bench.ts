@@ -2,10 +2,14 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { type LoadResult, drive, measure } from "./load";
+import { drfOperation, startDrf } from "./drf";
+import { type LoadResult, measure, trickle } from "./load";
 import { summarizeProfiles, type ProfileSummary } from "./profile";
 import { ROOT } from "./project";
 import { printReport } from "./report";
+import type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, ServerRun } from "./types";
+
+export type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, ServerRun };
 import { countRoundTrips, type RoundTrips } from "./round-trips";
 import { OPERATIONS, READS, SCENARIOS, operation, type Operation, type OperationName, type ScenarioData, type ScenarioName } from "./scenarios";
 import { type Provider, seed } from "./seed";
@@ -13,28 +17,6 @@ import { type MemoryPeak, type RunningServer, type ServerKind, startServer } fro
 
 // `npm run bench`: seed, then drive our server and the bare baseline with the
 // same requests, scenario by scenario; print the table, write the JSON.
-
-export interface BenchOptions {
-  db: Provider;
-  workers: number;
-  /** Seconds per measured run. */
-  duration: number;
-  /** Seconds of discarded load before each run. */
-  warmup: number;
-  connections: number;
-  scenarios: ScenarioName[];
-  baseline: boolean;
-  /** Also run the reads with the other worker count (1 and 2). */
-  compareWorkers: boolean;
-  profile: boolean;
-  /** Logins per second in readsWithLogins. */
-  loginRate: number;
-  students: number;
-  users: number;
-  /** Where the JSON goes; null: nowhere. */
-  out: string | null;
-  log: (line: string) => void;
-}
 
 export const DEFAULTS: BenchOptions = {
   db: "sqlite",
@@ -45,6 +27,7 @@ export const DEFAULTS: BenchOptions = {
   scenarios: [...SCENARIOS],
   baseline: true,
   compareWorkers: false,
+  vsDrf: false,
   profile: false,
   loginRate: 10,
   students: 10_000,
@@ -52,39 +35,6 @@ export const DEFAULTS: BenchOptions = {
   out: join(ROOT, "bench", "results", "latest.json"),
   log: (line) => console.log(line),
 };
-
-export interface ScenarioResult extends LoadResult {
-  /** Peak resident memory during this scenario. */
-  memory: MemoryPeak;
-}
-
-export interface ReadsWithLogins {
-  alone: ScenarioResult;
-  withLogins: ScenarioResult;
-  logins: LoadResult;
-  /** p99 of reads with logins / p99 of reads alone. */
-  p99Ratio: number;
-}
-
-export interface ServerRun {
-  kind: ServerKind;
-  workers: number;
-  scenarios: Partial<Record<OperationName, ScenarioResult>>;
-  readsWithLogins?: ReadsWithLogins;
-  /** VmHWM of every process of the server, at the end of the run. */
-  highWater: MemoryPeak;
-  profile?: ProfileSummary | null;
-}
-
-export interface BenchReport {
-  date: string;
-  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; platform: string };
-  options: Omit<BenchOptions, "log" | "out">;
-  roundTrips: RoundTrips;
-  /** Rows each server answered the same, checked before the load. */
-  baselineAgrees: string[];
-  runs: ServerRun[];
-}
 
 export async function runBench(partial: Partial<BenchOptions> = {}): Promise<BenchReport> {
   const o: BenchOptions = { ...DEFAULTS, ...partial };
@@ -116,8 +66,9 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       runs: [],
     };
 
-    const kinds: ServerKind[] = o.baseline ? ["ours", "baseline"] : ["ours"];
+    const kinds: Exclude<ServerKind, "drf">[] = o.baseline ? ["ours", "baseline"] : ["ours"];
     if (o.baseline) report.baselineAgrees = await checkSameAnswers(seeded, needed, data);
+    if (o.vsDrf) report.runs.push(await runDrf(opNames, o));
     for (const kind of kinds) {
       report.runs.push(await runServer(kind, o.workers, opNames, wanted.has("readsWithLogins"), seeded, data, o, runId));
     }
@@ -140,8 +91,29 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   }
 }
 
+/** DRF's SQLite stack: the same scenarios where it has them, the same load, the same wrk. */
+async function runDrf(opNames: OperationName[], o: BenchOptions): Promise<ServerRun> {
+  const server = await startDrf({ students: o.students, workers: o.workers, log: o.log });
+  o.log(`drf (gunicorn, ${o.workers} sync worker(s), pid ${server.pid}) at ${server.url}`);
+  const run: ServerRun = { kind: "drf", workers: o.workers, scenarios: {}, highWater: { maxProcessMB: 0, totalMB: 0, processes: 0 } };
+  try {
+    for (const name of opNames) {
+      const op = drfOperation(name, server);
+      if (!op) continue;
+      server.memory.reset();
+      const result = await measure(server.url, op, { connections: o.connections, duration: o.duration, warmup: o.warmup });
+      run.scenarios[name] = { ...result, memory: server.memory.window() };
+      o.log(`  ${name.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p99 ${result.p99} ms`);
+    }
+    run.highWater = server.memory.highWater();
+  } finally {
+    await server.stop();
+  }
+  return run;
+}
+
 async function runServer(
-  kind: ServerKind,
+  kind: Exclude<ServerKind, "drf">,
   workers: number,
   opNames: OperationName[],
   readsWithLogins: boolean,
@@ -173,11 +145,7 @@ async function runServer(
       // Logins run through the reads' warm-up and measured window, at a steady rate.
       const [withLogins, logins] = await Promise.all([
         measure(server.url, reads, load),
-        drive(server.url, operation("obtainToken", data), {
-          connections: 4,
-          duration: o.warmup + o.duration + 0.5,
-          overallRate: o.loginRate,
-        }),
+        trickle(server.url, operation("obtainToken", data), { rate: o.loginRate, duration: o.warmup + o.duration + 0.5 }),
       ]);
       run.readsWithLogins = {
         alone,
@@ -257,7 +225,7 @@ const scenarioList = (v: string): ScenarioName[] => {
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("bench")
-    .description("Seeds a database, drives our server and the bare baseline with autocannon, prints and saves the results.")
+    .description("Seeds a database, drives our server, the bare baseline and (--vs-drf) the seed's DRF stack with wrk, prints and saves the results.")
     .addOption(new Option("--db <provider>", "database").choices(["sqlite", "postgresql"]).default(DEFAULTS.db))
     .option("--workers <n>", "WEB_CONCURRENCY for both servers", positiveInt, DEFAULTS.workers)
     .option("--duration <s>", "measured seconds per scenario", seconds, DEFAULTS.duration)
@@ -266,6 +234,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--scenarios <list>", `comma-separated, from ${SCENARIOS.join(",")}`, scenarioList, DEFAULTS.scenarios)
     .option("--compare-workers", "also run the reads with the other worker count (1 vs 2)", false)
     .option("--no-baseline", "skip the bare baseline server")
+    .option("--vs-drf", "also run the seed's DRF stack (../shared/anchors/drf, gunicorn, SQLite) first, same data size and workers", false)
     .option("--profile", "run our server under node --cpu-prof (bench/profiles) and print the top frames", false)
     .option("--login-rate <n>", "logins per second in readsWithLogins", positiveInt, DEFAULTS.loginRate)
     .option("--students <n>", "students to seed", positiveInt, DEFAULTS.students)

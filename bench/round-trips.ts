@@ -19,6 +19,8 @@ export async function countRoundTrips(databaseUrl: string, ops: Operation[], opt
     DATABASE_URL: databaseUrl,
     LOGIN_RATE: "1000000/min",
   });
+  // Prisma's query event is off in production unless asked for (src/db/prisma.ts).
+  process.env.PRISMA_COUNT_QUERIES = "1";
   const app = project.app().createApp(config);
   const { fastify } = await project.server().createServer(app, project.logger().createLogger("silent"));
   try {

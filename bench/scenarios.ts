@@ -9,9 +9,15 @@ export const OPERATIONS: readonly OperationName[] = ["me", "students", "student"
 export const READS: readonly OperationName[] = ["students", "student"];
 
 export interface Request {
+  /** POST /graphql unless given (DRF's REST routes). */
+  method?: "GET" | "POST";
+  path?: string;
   body: string;
   headers: Record<string, string>;
 }
+
+/** In a request for wrk, stands for a roll unique over the run (bench/wrk/requests.lua). */
+export const ROLL = "__ROLL__";
 
 export interface Operation {
   name: OperationName;
@@ -20,6 +26,11 @@ export interface Operation {
   /** Bound by the password KDF, not by the stack: no latency target applies. */
   kdf: boolean;
   next(): Request;
+  /**
+   * For wrk, which cannot call back into this process: a request whose body
+   * may hold ROLL. Defaults to next().
+   */
+  template?(): Request;
 }
 
 export interface ScenarioData {
@@ -88,6 +99,10 @@ export function operation(name: OperationName, data: ScenarioData): Operation {
           const roll = nextRoll++;
           return { body: body({ input: { name: `Bench ${roll}`, roll, city: "Benchville" } }), headers: authed() };
         },
+        template: () => ({
+          body: body({ input: { name: `Bench ${ROLL}`, roll: 0, city: "Benchville" } }).replace('"roll":0', `"roll":${ROLL}`),
+          headers: authed(),
+        }),
       };
     case "obtainToken":
       return {

@@ -7,10 +7,11 @@ import { ROOT } from "./project";
 // The servers under test, each a child process tree on 127.0.0.1, and the
 // memory of every process in that tree (cluster workers included).
 
-export type ServerKind = "ours" | "baseline";
+export type ServerKind = "ours" | "baseline" | "drf";
 
 export interface StartOptions {
-  kind: ServerKind;
+  /** DRF starts from its own scripts (bench/drf.ts). */
+  kind: Exclude<ServerKind, "drf">;
   databaseUrl: string;
   workers: number;
   /** Directory for `node --cpu-prof` output (ours only). */
@@ -39,9 +40,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Far above what the login scenario sends: the bench measures logins, not the throttle.
     LOGIN_RATE: "1000000/min",
   };
+  // For experiments with V8's flags (workers inherit NODE_OPTIONS).
+  if (opts.kind === "ours" && process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
+  // Memory experiments (glibc's allocator, libuv's pool) reach both servers alike.
+  for (const name of ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "UV_THREADPOOL_SIZE"]) {
+    if (process.env[name]) env[name] = process.env[name];
+  }
   // Shared counters for cluster mode, when the caller has Redis.
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
-  const args: string[] = [];
+  // Our server runs with the Node flags of `npm start` (package.json), so the
+  // bench measures what is deployed; the cluster's workers inherit them.
+  const args: string[] = opts.kind === "ours" ? startFlags() : [];
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
     args.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`);
@@ -80,8 +89,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
 }
 
+/** The flags between `node` and `dist/main.js` in package.json's start script. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const m = /(?:^|&& exec )node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js$/.exec(pkg.scripts.start ?? "");
+  if (!m) throw new Error(`bench: package.json's start script does not end "node [--flags] dist/main.js": ${pkg.scripts.start}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
+}
+
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000; // generous: a busy machine starts slowly
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
     try {
@@ -92,10 +109,10 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server not ready after 60 s:\n${output()}`);
+  throw new Error(`server at ${url} not ready after 120 s:\n${output()}`);
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);

@@ -1,3 +1,4 @@
+import "./threadpool";
 import "reflect-metadata";
 import cluster from "node:cluster";
 import type { Logger } from "pino";

@@ -1,6 +1,6 @@
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "../generated/sqlite/client";
 import type { Database } from "./database-url";
+import { CachingSQLite3Factory } from "./sqlite-adapter";
 
 // Both generated clients have the same models and API; the SQLite one's type
 // stands for both. The PostgreSQL client is loaded only when asked for.
@@ -12,22 +12,36 @@ export type Transaction = SqlitePrisma.TransactionClient;
 export interface DatabaseHandle {
   prisma: Prisma;
   provider: Database["provider"];
-  /** Counts statements sent to the database (for the benchmark and tests). */
-  queries: { count: number };
+  /**
+   * Counts statements sent to the database, when `counting` (tests, the
+   * benchmark's round-trip count); otherwise stays at 0.
+   */
+  queries: { count: number; counting: boolean };
 }
 
-export function connect(database: Database): DatabaseHandle {
-  const queries = { count: 0 };
+/**
+ * Prisma's `query` event builds an event object (SQL text, parameters as
+ * JSON, duration) for every statement, and it cannot be turned on later: so
+ * it is on only in tests (NODE_ENV=test, as jest sets it) or when
+ * PRISMA_COUNT_QUERIES=1, or when the caller asks.
+ */
+export function countingQueries(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NODE_ENV === "test" || env.PRISMA_COUNT_QUERIES === "1";
+}
+
+export function connect(database: Database, opts: { countQueries?: boolean } = {}): DatabaseHandle {
+  const queries = { count: 0, counting: opts.countQueries ?? countingQueries() };
   const count = () => {
     queries.count++;
   };
-  const log = [{ emit: "event", level: "query" }] as const;
+  const log = queries.counting ? ([{ emit: "event", level: "query" }] as const) : ([] as const);
   let prisma: Prisma;
   if (database.provider === "sqlite") {
-    // busy timeout: concurrent writers in other processes wait instead of failing
-    const adapter = new PrismaBetterSQLite3({ url: database.url, timeout: 5000 });
+    // busy timeout: concurrent writers in other processes wait instead of failing.
+    // Prepared statements are kept per SQL text (src/db/sqlite-adapter.ts).
+    const adapter = new CachingSQLite3Factory({ url: database.url, timeout: 5000 });
     const client = new SqliteClient({ adapter, log: [...log] });
-    client.$on("query", count);
+    if (queries.counting) client.$on("query", count);
     prisma = client;
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg and its adapter load only for PostgreSQL
@@ -36,7 +50,7 @@ export function connect(database: Database): DatabaseHandle {
     const { PrismaClient } = require("../generated/postgresql/client") as typeof import("../generated/postgresql/client");
     const adapter = new PrismaPg({ connectionString: database.url, max: 10 });
     const client = new PrismaClient({ adapter, log: [...log] });
-    client.$on("query", count);
+    if (queries.counting) client.$on("query", count);
     prisma = client as unknown as Prisma;
   }
   return { prisma, provider: database.provider, queries };
