@@ -25,7 +25,11 @@ let sqlDate = (d) => d;
 function send(res, status, payload, headers = {}) {
   // The trailing newline is Apollo's, so both servers send the same bytes.
   const body = JSON.stringify(payload) + "\n";
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -81,7 +85,9 @@ async function handle(store, req, res) {
         if (!/unique/i.test(String(e?.message))) throw e;
         const message = "student with this roll already exists.";
         return send(res, 200, {
-          errors: [{ message, path: ["createStudent"], extensions: { code: "BAD_USER_INPUT", fields: { roll: [message] } } }],
+          errors: [
+            { message, path: ["createStudent"], extensions: { code: "BAD_USER_INPUT", fields: { roll: [message] } } },
+          ],
           data: null,
         });
       }
@@ -113,15 +119,26 @@ async function obtainToken(store, username, password) {
   if (!ok || !isTrue(user.isActive)) {
     const message = "Unable to log in with provided credentials.";
     return {
-      errors: [{ message, path: ["obtainToken"], extensions: { code: "BAD_USER_INPUT", fields: { non_field_errors: [message] } } }],
+      errors: [
+        {
+          message,
+          path: ["obtainToken"],
+          extensions: { code: "BAD_USER_INPUT", fields: { non_field_errors: [message] } },
+        },
+      ],
       data: null,
     };
   }
   const key = randomBytes(20).toString("hex");
   const digest = createHash("sha256").update(key, "latin1").digest("hex");
   const now = sqlDate(new Date());
-  await Promise.all([store.insertToken(digest, key.slice(0, 8), "login", user.id, now), store.setLastLogin(user.id, now)]);
-  return { data: { obtainToken: { token: key, expiresAt: null, user: { id: String(user.id), username: user.username } } } };
+  await Promise.all([
+    store.insertToken(digest, key.slice(0, 8), "login", user.id, now),
+    store.setLastLogin(user.id, now),
+  ]);
+  return {
+    data: { obtainToken: { token: key, expiresAt: null, user: { id: String(user.id), username: user.username } } },
+  };
 }
 
 const isTrue = (v) => v === true || v === 1;
@@ -160,7 +177,9 @@ async function sqliteStore(file) {
   const create = q(`INSERT INTO "Student" ("name", "roll", "city", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, $5)
     RETURNING "id", "name", "roll", "city"`);
   const byUsername = q(`SELECT "id", "username", "password", "isActive" FROM "User" WHERE "username" = $1`);
-  const insertToken = q(`INSERT INTO "Token" ("digest", "prefix", "name", "userId", "createdAt") VALUES ($1, $2, $3, $4, $5)`);
+  const insertToken = q(
+    `INSERT INTO "Token" ("digest", "prefix", "name", "userId", "createdAt") VALUES ($1, $2, $3, $4, $5)`,
+  );
   const lastLogin = q(`UPDATE "User" SET "lastLogin" = $1 WHERE "id" = $2`);
   return {
     tokenWithUser: async (digest) => tokenWithUser.get(digest),
@@ -181,16 +200,28 @@ async function pgStore(url) {
   pg.types.setTypeParser(1114, (s) => new Date(s.replace(" ", "T") + "Z"));
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // Named statements: each connection prepares them once.
-  const q = (name, text) => async (...values) => (await pool.query({ name, text, values })).rows;
+  const q =
+    (name, text) =>
+    async (...values) =>
+      (await pool.query({ name, text, values })).rows;
   const tokenWithUser = q("token_with_user", TOKEN_WITH_USER);
   const touch = q("touch", `UPDATE "Token" SET "lastUsedAt" = $1 WHERE "id" = $2`);
   const count = q("count", `SELECT COUNT(*)::int AS n FROM "Student"`);
   const page = q("page", `SELECT "id", "name", "roll", "city" FROM "Student" ORDER BY "id" LIMIT $1 OFFSET $2`);
   const one = q("one", `SELECT "id", "name", "roll", "city" FROM "Student" WHERE "id" = $1`);
-  const create = q("create", `INSERT INTO "Student" ("name", "roll", "city", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, $5)
-    RETURNING "id", "name", "roll", "city"`);
-  const byUsername = q("by_username", `SELECT "id", "username", "password", "isActive" FROM "User" WHERE "username" = $1`);
-  const insertToken = q("insert_token", `INSERT INTO "Token" ("digest", "prefix", "name", "userId", "createdAt") VALUES ($1, $2, $3, $4, $5)`);
+  const create = q(
+    "create",
+    `INSERT INTO "Student" ("name", "roll", "city", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, $5)
+    RETURNING "id", "name", "roll", "city"`,
+  );
+  const byUsername = q(
+    "by_username",
+    `SELECT "id", "username", "password", "isActive" FROM "User" WHERE "username" = $1`,
+  );
+  const insertToken = q(
+    "insert_token",
+    `INSERT INTO "Token" ("digest", "prefix", "name", "userId", "createdAt") VALUES ($1, $2, $3, $4, $5)`,
+  );
   const lastLogin = q("last_login", `UPDATE "User" SET "lastLogin" = $1 WHERE "id" = $2`);
   return {
     tokenWithUser: async (digest) => (await tokenWithUser(digest))[0],
@@ -222,7 +253,9 @@ async function main() {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });
   } else {
-    const store = DATABASE_URL.startsWith("file:") ? await sqliteStore(DATABASE_URL.slice(5)) : await pgStore(DATABASE_URL);
+    const store = DATABASE_URL.startsWith("file:")
+      ? await sqliteStore(DATABASE_URL.slice(5))
+      : await pgStore(DATABASE_URL);
     const server = createServer((req, res) => {
       handle(store, req, res).catch((e) => send(res, 500, { errors: [{ message: String(e?.message ?? e) }] }));
     });

@@ -11,7 +11,16 @@ import type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, Server
 
 export type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, ServerRun };
 import { countRoundTrips, type RoundTrips } from "./round-trips";
-import { OPERATIONS, READS, SCENARIOS, operation, type Operation, type OperationName, type ScenarioData, type ScenarioName } from "./scenarios";
+import {
+  OPERATIONS,
+  READS,
+  SCENARIOS,
+  operation,
+  type Operation,
+  type OperationName,
+  type ScenarioData,
+  type ScenarioName,
+} from "./scenarios";
 import { type Provider, seed } from "./seed";
 import { type MemoryPeak, type RunningServer, type ServerKind, startServer } from "./servers";
 
@@ -46,10 +55,18 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     const ops = (names: readonly OperationName[], d: ScenarioData = data) => names.map((n) => operation(n, d));
     const wanted = new Set(o.scenarios);
     const opNames = OPERATIONS.filter((n) => wanted.has(n));
-    const needed = [...new Set<OperationName>([...opNames, ...(wanted.has("readsWithLogins") ? (["students", "obtainToken"] as const) : [])])];
+    const needed = [
+      ...new Set<OperationName>([
+        ...opNames,
+        ...(wanted.has("readsWithLogins") ? (["students", "obtainToken"] as const) : []),
+      ]),
+    ];
 
     log("counting database round trips per request (in-process, one warm key)...");
-    const roundTrips = await countRoundTrips(await seeded.copy("count"), ops(needed, { ...data, keys: data.keys.slice(0, 1) }));
+    const roundTrips = await countRoundTrips(
+      await seeded.copy("count"),
+      ops(needed, { ...data, keys: data.keys.slice(0, 1) }),
+    );
 
     const report: BenchReport = {
       date: new Date().toISOString(),
@@ -70,13 +87,26 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     if (o.baseline) report.baselineAgrees = await checkSameAnswers(seeded, needed, data);
     if (o.vsDrf) report.runs.push(await runDrf(opNames, o));
     for (const kind of kinds) {
-      report.runs.push(await runServer(kind, o.workers, opNames, wanted.has("readsWithLogins"), seeded, data, o, runId));
+      report.runs.push(
+        await runServer(kind, o.workers, opNames, wanted.has("readsWithLogins"), seeded, data, o, runId),
+      );
     }
     if (o.compareWorkers) {
       const other = o.workers === 1 ? 2 : 1;
       const reads = READS.filter((n) => wanted.has(n));
       log(`comparing worker counts: reads with WEB_CONCURRENCY=${other}`);
-      report.runs.push(await runServer("ours", other, reads.length > 0 ? reads : [...READS], false, seeded, data, { ...o, profile: false }, runId));
+      report.runs.push(
+        await runServer(
+          "ours",
+          other,
+          reads.length > 0 ? reads : [...READS],
+          false,
+          seeded,
+          data,
+          { ...o, profile: false },
+          runId,
+        ),
+      );
     }
 
     printReport(report, log);
@@ -95,13 +125,22 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
 async function runDrf(opNames: OperationName[], o: BenchOptions): Promise<ServerRun> {
   const server = await startDrf({ students: o.students, workers: o.workers, log: o.log });
   o.log(`drf (gunicorn, ${o.workers} sync worker(s), pid ${server.pid}) at ${server.url}`);
-  const run: ServerRun = { kind: "drf", workers: o.workers, scenarios: {}, highWater: { maxProcessMB: 0, totalMB: 0, processes: 0 } };
+  const run: ServerRun = {
+    kind: "drf",
+    workers: o.workers,
+    scenarios: {},
+    highWater: { maxProcessMB: 0, totalMB: 0, processes: 0 },
+  };
   try {
     for (const name of opNames) {
       const op = drfOperation(name, server);
       if (!op) continue;
       server.memory.reset();
-      const result = await measure(server.url, op, { connections: o.connections, duration: o.duration, warmup: o.warmup });
+      const result = await measure(server.url, op, {
+        connections: o.connections,
+        duration: o.duration,
+        warmup: o.warmup,
+      });
       run.scenarios[name] = { ...result, memory: server.memory.window() };
       o.log(`  ${name.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p99 ${result.p99} ms`);
     }
@@ -123,7 +162,12 @@ async function runServer(
   runId: string,
 ): Promise<ServerRun> {
   const profileDir = o.profile && kind === "ours" ? join(ROOT, "bench", "profiles", `${runId}-w${workers}`) : undefined;
-  const server = await startServer({ kind, databaseUrl: await seeded.copy(`${kind}_w${workers}`), workers, profileDir });
+  const server = await startServer({
+    kind,
+    databaseUrl: await seeded.copy(`${kind}_w${workers}`),
+    workers,
+    profileDir,
+  });
   o.log(`${kind} (WEB_CONCURRENCY=${workers}, pid ${server.pid}) at ${server.url}`);
   const run: ServerRun = { kind, workers, scenarios: {}, highWater: { maxProcessMB: 0, totalMB: 0, processes: 0 } };
   const load = { connections: o.connections, duration: o.duration, warmup: o.warmup };
@@ -145,7 +189,10 @@ async function runServer(
       // Logins run through the reads' warm-up and measured window, at a steady rate.
       const [withLogins, logins] = await Promise.all([
         measure(server.url, reads, load),
-        trickle(server.url, operation("obtainToken", data), { rate: o.loginRate, duration: o.warmup + o.duration + 0.5 }),
+        trickle(server.url, operation("obtainToken", data), {
+          rate: o.loginRate,
+          duration: o.warmup + o.duration + 0.5,
+        }),
       ]);
       run.readsWithLogins = {
         alone,
@@ -153,7 +200,9 @@ async function runServer(
         logins,
         p99Ratio: alone.p99 > 0 ? withLogins.p99 / alone.p99 : 0,
       };
-      o.log(`  readsWithLogins  p99 ${alone.p99} ms alone, ${withLogins.p99} ms with ${logins.rps.toFixed(1)} logins/s`);
+      o.log(
+        `  readsWithLogins  p99 ${alone.p99} ms alone, ${withLogins.p99} ms with ${logins.rps.toFixed(1)} logins/s`,
+      );
     }
     run.highWater = server.memory.highWater();
   } finally {
@@ -181,15 +230,23 @@ async function checkSameAnswers(
     }
     for (const name of names) {
       // Same key, id and user for both; writes differ in generated values only.
-      const fixed = operation(name, { ...data, keys: data.keys.slice(0, 1), usernames: data.usernames.slice(-1) }).next();
+      const fixed = operation(name, {
+        ...data,
+        keys: data.keys.slice(0, 1),
+        usernames: data.usernames.slice(-1),
+      }).next();
       const answers: string[] = [];
       for (const server of servers) {
         const res = await fetch(`${server.url}/graphql`, { method: "POST", body: fixed.body, headers: fixed.headers });
         const text = await res.text();
-        answers.push(`${res.status} ${res.status === 200 && (name === "createStudent" || name === "obtainToken") ? shape(text) : text}`);
+        answers.push(
+          `${res.status} ${res.status === 200 && (name === "createStudent" || name === "obtainToken") ? shape(text) : text}`,
+        );
       }
       if (answers[0] !== answers[1]) {
-        throw new Error(`bench: the baseline answers ${name} differently:\n  ours:     ${answers[0]}\n  baseline: ${answers[1]}`);
+        throw new Error(
+          `bench: the baseline answers ${name} differently:\n  ours:     ${answers[0]}\n  baseline: ${answers[1]}`,
+        );
       }
       agreed.push(name);
     }
@@ -201,7 +258,9 @@ async function checkSameAnswers(
 
 /** The JSON with every string and number replaced by its type. */
 function shape(text: string): string {
-  return JSON.stringify(JSON.parse(text), (_k, v: unknown) => (typeof v === "string" || typeof v === "number" ? typeof v : v));
+  return JSON.stringify(JSON.parse(text), (_k, v: unknown) =>
+    typeof v === "string" || typeof v === "number" ? typeof v : v,
+  );
 }
 
 // ---- command line ----
@@ -217,7 +276,10 @@ const seconds = (v: string) => {
   return n;
 };
 const scenarioList = (v: string): ScenarioName[] => {
-  const names = v.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
   if (bad.length > 0 || names.length === 0) throw new InvalidArgumentError(`choose from ${SCENARIOS.join(", ")}`);
   return names as ScenarioName[];
@@ -225,7 +287,9 @@ const scenarioList = (v: string): ScenarioName[] => {
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command("bench")
-    .description("Seeds a database, drives our server, the bare baseline and (--vs-drf) the seed's DRF stack with wrk, prints and saves the results.")
+    .description(
+      "Seeds a database, drives our server, the bare baseline and (--vs-drf) the seed's DRF stack with wrk, prints and saves the results.",
+    )
     .addOption(new Option("--db <provider>", "database").choices(["sqlite", "postgresql"]).default(DEFAULTS.db))
     .option("--workers <n>", "WEB_CONCURRENCY for both servers", positiveInt, DEFAULTS.workers)
     .option("--duration <s>", "measured seconds per scenario", seconds, DEFAULTS.duration)
@@ -234,7 +298,11 @@ export async function main(argv: string[]): Promise<void> {
     .option("--scenarios <list>", `comma-separated, from ${SCENARIOS.join(",")}`, scenarioList, DEFAULTS.scenarios)
     .option("--compare-workers", "also run the reads with the other worker count (1 vs 2)", false)
     .option("--no-baseline", "skip the bare baseline server")
-    .option("--vs-drf", "also run the seed's DRF stack (../shared/anchors/drf, gunicorn, SQLite) first, same data size and workers", false)
+    .option(
+      "--vs-drf",
+      "also run the seed's DRF stack (../shared/anchors/drf, gunicorn, SQLite) first, same data size and workers",
+      false,
+    )
     .option("--profile", "run our server under node --cpu-prof (bench/profiles) and print the top frames", false)
     .option("--login-rate <n>", "logins per second in readsWithLogins", positiveInt, DEFAULTS.loginRate)
     .option("--students <n>", "students to seed", positiveInt, DEFAULTS.students)

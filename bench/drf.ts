@@ -38,7 +38,11 @@ function sh(script: string, args: string[], timeoutMs: number): Promise<string> 
   });
 }
 
-export async function startDrf(opts: { students: number; workers: number; log: (line: string) => void }): Promise<DrfServer> {
+export async function startDrf(opts: {
+  students: number;
+  workers: number;
+  log: (line: string) => void;
+}): Promise<DrfServer> {
   const dir = join(mkdtempSync(join(tmpdir(), "bench-drf-")), "drf");
   cpSync(DRF_ANCHOR, dir, { recursive: true });
   const cleanup = () => rmSync(join(dir, ".."), { recursive: true, force: true });
@@ -81,13 +85,23 @@ export function drfOperation(name: OperationName, server: Pick<DrfServer, "token
   const authed = { "content-type": "application/json", authorization: `Token ${server.token}` };
   switch (name) {
     case "students":
-      return { name, label: "students(limit: 20)", kdf: false, next: () => ({ method: "GET", path: "/studentapi/?limit=20", body: "", headers: authed }) };
+      return {
+        name,
+        label: "students(limit: 20)",
+        kdf: false,
+        next: () => ({ method: "GET", path: "/studentapi/?limit=20", body: "", headers: authed }),
+      };
     case "student":
       return {
         name,
         label: "student(id)",
         kdf: false,
-        next: () => ({ method: "GET", path: `/studentapi/${1 + Math.floor(Math.random() * server.students)}/`, body: "", headers: authed }),
+        next: () => ({
+          method: "GET",
+          path: `/studentapi/${1 + Math.floor(Math.random() * server.students)}/`,
+          body: "",
+          headers: authed,
+        }),
       };
     case "createStudent":
       return {
@@ -109,7 +123,12 @@ export function drfOperation(name: OperationName, server: Pick<DrfServer, "token
         name,
         label: "obtainToken",
         kdf: true,
-        next: () => ({ method: "POST", path: "/gettoken/", body: JSON.stringify(DRF_USER), headers: { "content-type": "application/json" } }),
+        next: () => ({
+          method: "POST",
+          path: "/gettoken/",
+          body: JSON.stringify(DRF_USER),
+          headers: { "content-type": "application/json" },
+        }),
       };
     case "me":
       return null; // DRF's seed app has no such route

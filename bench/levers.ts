@@ -31,14 +31,19 @@ async function main(): Promise<void> {
   const seeded = await seed({ provider: "sqlite", students: 10_000, users: 10, runId, log: console.log });
   try {
     const url = await seeded.copy("levers");
-    const { SqliteClient } = { SqliteClient: fromDist<typeof import("../src/generated/sqlite/client")>("generated/sqlite/client").PrismaClient };
+    const { SqliteClient } = {
+      SqliteClient: fromDist<typeof import("../src/generated/sqlite/client")>("generated/sqlite/client").PrismaClient,
+    };
     const { databaseFromUrl } = project.databaseUrl();
     const { connect } = project.prisma();
     const variants: [string, () => Client][] = [
       [
         "stock adapter + query event",
         () => {
-          const c = new SqliteClient({ adapter: new PrismaBetterSQLite3({ url, timeout: 5000 }), log: [{ emit: "event", level: "query" }] });
+          const c = new SqliteClient({
+            adapter: new PrismaBetterSQLite3({ url, timeout: 5000 }),
+            log: [{ emit: "event", level: "query" }],
+          });
           c.$on("query", () => undefined);
           return c;
         },
@@ -48,7 +53,10 @@ async function main(): Promise<void> {
     ];
     const id = () => 1 + Math.floor(Math.random() * 10_000);
     const queries: [string, (prisma: Client) => Promise<unknown>][] = [
-      ["by id: model API", (p) => p.student.findUnique({ where: { id: id() }, select: { id: true, name: true, roll: true, city: true } })],
+      [
+        "by id: model API",
+        (p) => p.student.findUnique({ where: { id: id() }, select: { id: true, name: true, roll: true, city: true } }),
+      ],
       ["by id: $queryRaw", (p) => p.$queryRaw`SELECT "id", "name", "roll", "city" FROM "Student" WHERE "id" = ${id()}`],
       [
         "page: COUNT + page",
@@ -60,7 +68,8 @@ async function main(): Promise<void> {
       ],
       [
         "page: COUNT(*) OVER ()",
-        (p) => p.$queryRaw`SELECT "id", "name", "roll", "city", COUNT(*) OVER () AS "count" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
+        (p) =>
+          p.$queryRaw`SELECT "id", "name", "roll", "city", COUNT(*) OVER () AS "count" FROM "Student" WHERE 1 = 1 ORDER BY "id" LIMIT ${20} OFFSET ${0}`,
       ],
       [
         "page: (SELECT COUNT(*)) column",
@@ -86,11 +95,16 @@ async function main(): Promise<void> {
       rows.push([name, ...queries.map(([q]) => `${median(samples.get(`${name}\t${q}`)!).toFixed(0)} µs`)]);
       await prisma.$disconnect();
     }
-    console.log(`\nCPU per call (user + system), median of ${ROUNDS} interleaved rounds of ${N} calls, ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`);
+    console.log(
+      `\nCPU per call (user + system), median of ${ROUNDS} interleaved rounds of ${N} calls, ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`,
+    );
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const [j, r] of rows.entries()) {
       console.log("| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ") + " |");
-      if (j === 0) console.log("|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+      if (j === 0)
+        console.log(
+          "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|",
+        );
     }
   } finally {
     await seeded.drop();

@@ -55,7 +55,14 @@ export async function drive(baseUrl: string, op: Operation, opts: LoadOptions): 
   writeFileSync(file, lines.join("\n") + "\n");
   const rollBase = 1_100_000_000 + 2_000_000 * rollBlock++;
   try {
-    const args = ["-t", String(threads), "-c", String(opts.connections), "-d", `${Math.max(1, Math.round(opts.duration))}s`];
+    const args = [
+      "-t",
+      String(threads),
+      "-c",
+      String(opts.connections),
+      "-d",
+      `${Math.max(1, Math.round(opts.duration))}s`,
+    ];
     args.push("--timeout", "10s", "--latency", "-s", SCRIPT, baseUrl);
     const output = await run(WRK, args, {
       REQUESTS_FILE: file,
@@ -99,12 +106,18 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
     child.stdout.on("data", (d: Buffer) => (out += d));
     child.stderr.on("data", (d: Buffer) => (out += d));
     child.on("error", (e) => reject(new Error(`bench: cannot run ${cmd} (Debian package wrk): ${e.message}`)));
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`bench: wrk exited with ${code}:\n${out.slice(-2000)}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`bench: wrk exited with ${code}:\n${out.slice(-2000)}`)),
+    );
   });
 }
 
 /** Warm-up (discarded), then the measured run. */
-export async function measure(baseUrl: string, op: Operation, opts: LoadOptions & { warmup: number }): Promise<LoadResult> {
+export async function measure(
+  baseUrl: string,
+  op: Operation,
+  opts: LoadOptions & { warmup: number },
+): Promise<LoadResult> {
   if (opts.warmup > 0) await drive(baseUrl, op, { ...opts, duration: opts.warmup });
   return drive(baseUrl, op, opts);
 }
@@ -149,7 +162,8 @@ export async function trickle(
   await Promise.all(pending);
   const seconds = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!);
+  const pct = (p: number) =>
+    latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
   return {
     requests: latencies.length + socketErrors,
     seconds,

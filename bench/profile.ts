@@ -63,6 +63,15 @@ export function summarizeProfiles(dir: string, top = 15): ProfileSummary | null 
   const frames = [...self.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([frame, ms]) => ({ frame, selfMs: Math.round(ms), percent: busyMs > 0 ? Math.round((ms / busyMs) * 1000) / 10 : 0 }));
-  return { files: files.map((f) => relative(ROOT, join(dir, f))), busyMs: Math.round(busyMs), idleMs: Math.round(idleMs), top: frames };
+    .map(([frame, ms]) => ({
+      frame,
+      selfMs: Math.round(ms),
+      percent: busyMs > 0 ? Math.round((ms / busyMs) * 1000) / 10 : 0,
+    }));
+  return {
+    files: files.map((f) => relative(ROOT, join(dir, f))),
+    busyMs: Math.round(busyMs),
+    idleMs: Math.round(idleMs),
+    top: frames,
+  };
 }

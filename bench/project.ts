@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 function findRoot(from: string): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "drf-token-graphql") return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "drf-token-graphql")
+      return dir;
   }
   throw new Error(`bench: cannot find the project root above ${from}`);
 }

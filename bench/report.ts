@@ -5,7 +5,10 @@ import { OPERATIONS, operation, READS, type OperationName } from "./scenarios";
 // The printed report: one table, the targets with PASS/MISS, the profile.
 
 const LABEL: Record<OperationName, string> = Object.fromEntries(
-  OPERATIONS.map((n) => [n, operation(n, { keys: ["0"], usernames: ["u"], password: "", studentIds: { min: 1, max: 1 } }).label]),
+  OPERATIONS.map((n) => [
+    n,
+    operation(n, { keys: ["0"], usernames: ["u"], password: "", studentIds: { min: 1, max: 1 } }).label,
+  ]),
 ) as Record<OperationName, string>;
 
 /**
@@ -23,8 +26,10 @@ export const TARGETS = {
 const HELD: readonly OperationName[] = ["students", "student", "createStudent"];
 
 const num = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits));
-const ms = (n: number | undefined) => (n === undefined ? "-" : !Number.isFinite(n) ? "no answer" : n < 10 ? n.toFixed(2) : n.toFixed(1));
-const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : "-");
+const ms = (n: number | undefined) =>
+  n === undefined ? "-" : !Number.isFinite(n) ? "no answer" : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : "-";
 
 function table(rows: string[][], log: (line: string) => void): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -59,7 +64,11 @@ export function evaluateTargets(report: BenchReport): TargetLine[] {
       lines.push({ target, measured: !sqlite ? "not SQLite" : "needs --vs-drf --workers 2", verdict: "n/a" });
     } else {
       const x = r.rps / d.rps;
-      lines.push({ target, measured: `${num(r.rps)} vs ${num(d.rps)} req/s: ${x.toFixed(2)}x`, verdict: verdict(x >= TARGETS.vsDrf) });
+      lines.push({
+        target,
+        measured: `${num(r.rps)} vs ${num(d.rps)} req/s: ${x.toFixed(2)}x`,
+        verdict: verdict(x >= TARGETS.vsDrf),
+      });
     }
   }
 
@@ -72,7 +81,9 @@ export function evaluateTargets(report: BenchReport): TargetLine[] {
       const [name, p99] = worst[0]!;
       lines.push({
         target: `p99 <= ${TARGETS.p99Ms} ms each at ${report.options.connections} connections (WEB_CONCURRENCY=${main.workers})`,
-        measured: worst.map(([n, v]) => `${n} ${ms(v)}`).join(", ") + (p99 > TARGETS.p99Ms ? ` (worst: ${name}, ${ms(p99 - TARGETS.p99Ms)} ms over)` : ""),
+        measured:
+          worst.map(([n, v]) => `${n} ${ms(v)}`).join(", ") +
+          (p99 > TARGETS.p99Ms ? ` (worst: ${name}, ${ms(p99 - TARGETS.p99Ms)} ms over)` : ""),
         verdict: verdict(p99 <= TARGETS.p99Ms),
       });
     }
@@ -83,7 +94,11 @@ export function evaluateTargets(report: BenchReport): TargetLine[] {
   );
   lines.push(
     scaling.length === 0
-      ? { target: `WEB_CONCURRENCY=2 >= ${TARGETS.workerScaling}x one process on reads`, measured: "needs 1 and 2 workers (--compare-workers)", verdict: "n/a" }
+      ? {
+          target: `WEB_CONCURRENCY=2 >= ${TARGETS.workerScaling}x one process on reads`,
+          measured: "needs 1 and 2 workers (--compare-workers)",
+          verdict: "n/a",
+        }
       : {
           target: `WEB_CONCURRENCY=2 >= ${TARGETS.workerScaling}x one process on reads`,
           measured: scaling.map(([n, x]) => `${n} ${x.toFixed(2)}x`).join(", "),
@@ -95,7 +110,8 @@ export function evaluateTargets(report: BenchReport): TargetLine[] {
     const rss = Math.max(...ours.map((r) => r.highWater.maxProcessMB));
     lines.push({
       target: `peak RSS per worker <= ${TARGETS.rssPerProcessMB} MB (largest process, VmHWM)`,
-      measured: `${num(rss)} MB` + (rss > TARGETS.rssPerProcessMB ? ` (${num(rss - TARGETS.rssPerProcessMB)} MB over)` : ""),
+      measured:
+        `${num(rss)} MB` + (rss > TARGETS.rssPerProcessMB ? ` (${num(rss - TARGETS.rssPerProcessMB)} MB over)` : ""),
       verdict: verdict(rss <= TARGETS.rssPerProcessMB),
     });
   }
@@ -120,13 +136,29 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
     `database ${o.db}; ${o.connections} connections; ${o.warmup} s warm-up + ${o.duration} s per scenario; ` +
       `seed ${o.students} students, ${o.users} users; wrk (${WRK}), 2 threads, on the same cores as the servers`,
   );
-  log(`baseline answers the same JSON: ${report.baselineAgrees.length > 0 ? report.baselineAgrees.join(", ") : "not checked"}`);
+  log(
+    `baseline answers the same JSON: ${report.baselineAgrees.length > 0 ? report.baselineAgrees.join(", ") : "not checked"}`,
+  );
 
   for (const run of report.runs.filter((r) => r.kind === "ours")) {
     const base = report.runs.find((r) => r.kind === "baseline" && r.workers === run.workers);
     log("");
     log(`WEB_CONCURRENCY=${run.workers}` + (base ? " (baseline likewise)" : ""));
-    const rows = [["scenario", "req/s", "p50 ms", "p99 ms", "non-2xx", "gql err", "RSS MB", "base req/s", "base p99", "ours/base", "db trips"]];
+    const rows = [
+      [
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "non-2xx",
+        "gql err",
+        "RSS MB",
+        "base req/s",
+        "base p99",
+        "ours/base",
+        "db trips",
+      ],
+    ];
     for (const name of OPERATIONS) {
       const r = run.scenarios[name];
       if (!r) continue;
@@ -165,7 +197,9 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
     table(rows, log);
     log(
       `peak RSS (VmHWM): ours ${num(run.highWater.maxProcessMB)} MB per process, ${num(run.highWater.totalMB)} MB over ${run.highWater.processes} process(es)` +
-        (base ? `; baseline ${num(base.highWater.maxProcessMB)} MB per process, ${num(base.highWater.totalMB)} MB total` : ""),
+        (base
+          ? `; baseline ${num(base.highWater.maxProcessMB)} MB per process, ${num(base.highWater.totalMB)} MB total`
+          : ""),
     );
     if (s) {
       log(
@@ -186,8 +220,15 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
   for (const run of report.runs.filter((r) => r.profile)) {
     const p = run.profile!;
     log("");
-    log(`CPU profile, ours, WEB_CONCURRENCY=${run.workers}: ${p.busyMs} ms busy, ${p.idleMs} ms idle, ${p.files.length} file(s) in ${dirnameOf(p.files[0]!)}`);
-    table([["self ms", "%", "frame"], ...p.top.map((f) => [String(f.selfMs), f.percent.toFixed(1), f.frame])].map(([a, b2, c]) => [c!, a!, b2!]), log);
+    log(
+      `CPU profile, ours, WEB_CONCURRENCY=${run.workers}: ${p.busyMs} ms busy, ${p.idleMs} ms idle, ${p.files.length} file(s) in ${dirnameOf(p.files[0]!)}`,
+    );
+    table(
+      [["self ms", "%", "frame"], ...p.top.map((f) => [String(f.selfMs), f.percent.toFixed(1), f.frame])].map(
+        ([a, b2, c]) => [c!, a!, b2!],
+      ),
+      log,
+    );
   }
 }
 
@@ -206,7 +247,20 @@ function printVsDrf(report: BenchReport, drf: ServerRun, log: (line: string) => 
   log("");
   log(`ours vs DRF (gunicorn sync workers, SQLite), WEB_CONCURRENCY=${drf.workers} both, same data size, same wrk`);
   const rows = [
-    ["scenario", "ours req/s", "p50", "p99", "non-2xx", "DRF req/s", "p50", "p99", "non-2xx", "ours/DRF", "base req/s", "ours/base"],
+    [
+      "scenario",
+      "ours req/s",
+      "p50",
+      "p99",
+      "non-2xx",
+      "DRF req/s",
+      "p50",
+      "p99",
+      "non-2xx",
+      "ours/DRF",
+      "base req/s",
+      "ours/base",
+    ],
   ];
   for (const name of OPERATIONS) {
     const r = ours.scenarios[name];
@@ -230,6 +284,10 @@ function printVsDrf(report: BenchReport, drf: ServerRun, log: (line: string) => 
   }
   table(rows, log);
   const side = (label: string, run: ServerRun | undefined) =>
-    run ? `${label} ${num(run.highWater.totalMB)} MB over ${run.highWater.processes} processes, ${num(run.highWater.maxProcessMB)} MB largest` : "";
-  log(`peak RSS (VmHWM, sum and per process): ${[side("ours", ours), side("DRF", drf), side("baseline", base)].filter(Boolean).join("; ")}`);
+    run
+      ? `${label} ${num(run.highWater.totalMB)} MB over ${run.highWater.processes} processes, ${num(run.highWater.maxProcessMB)} MB largest`
+      : "";
+  log(
+    `peak RSS (VmHWM, sum and per process): ${[side("ours", ours), side("DRF", drf), side("baseline", base)].filter(Boolean).join("; ")}`,
+  );
 }

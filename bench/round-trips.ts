@@ -10,7 +10,11 @@ import type { Operation, OperationName } from "./scenarios";
 
 export type RoundTrips = Partial<Record<OperationName, number>>;
 
-export async function countRoundTrips(databaseUrl: string, ops: Operation[], opts: { samples?: number } = {}): Promise<RoundTrips> {
+export async function countRoundTrips(
+  databaseUrl: string,
+  ops: Operation[],
+  opts: { samples?: number } = {},
+): Promise<RoundTrips> {
   const samples = opts.samples ?? 20;
   const { loadConfig } = project.config();
   const config = loadConfig({
@@ -32,7 +36,8 @@ export async function countRoundTrips(databaseUrl: string, ops: Operation[], opt
       const { body, headers } = op.next();
       const res = await fetch(url, { method: "POST", body, headers });
       const text = await res.text();
-      if (!res.ok || text.includes('"errors"')) throw new Error(`round trips: ${op.name} answered ${res.status} ${text.slice(0, 300)}`);
+      if (!res.ok || text.includes('"errors"'))
+        throw new Error(`round trips: ${op.name} answered ${res.status} ${text.slice(0, 300)}`);
     };
     const counts: RoundTrips = {};
     for (const op of ops) {

@@ -88,7 +88,10 @@ export function operation(name: OperationName, data: ScenarioData): Operation {
         name,
         label: "student(id)",
         kdf: false,
-        next: () => ({ body: body({ id: String(min + Math.floor(Math.random() * (max - min + 1))) }), headers: authed() }),
+        next: () => ({
+          body: body({ id: String(min + Math.floor(Math.random() * (max - min + 1))) }),
+          headers: authed(),
+        }),
       };
     case "createStudent":
       return {
@@ -100,7 +103,10 @@ export function operation(name: OperationName, data: ScenarioData): Operation {
           return { body: body({ input: { name: `Bench ${roll}`, roll, city: "Benchville" } }), headers: authed() };
         },
         template: () => ({
-          body: body({ input: { name: `Bench ${ROLL}`, roll: 0, city: "Benchville" } }).replace('"roll":0', `"roll":${ROLL}`),
+          body: body({ input: { name: `Bench ${ROLL}`, roll: 0, city: "Benchville" } }).replace(
+            '"roll":0',
+            `"roll":${ROLL}`,
+          ),
           headers: authed(),
         }),
       };

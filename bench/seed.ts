@@ -12,7 +12,18 @@ export type Provider = "sqlite" | "postgresql";
 
 export const PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 export const PASSWORD = "bench password: correct horse battery staple";
-const CITIES = ["Kathmandu", "Pokhara", "Lalitpur", "Biratnagar", "Dharan", "Butwal", "Hetauda", "Janakpur", "Nepalgunj", "Bhaktapur"];
+const CITIES = [
+  "Kathmandu",
+  "Pokhara",
+  "Lalitpur",
+  "Biratnagar",
+  "Dharan",
+  "Butwal",
+  "Hetauda",
+  "Janakpur",
+  "Nepalgunj",
+  "Bhaktapur",
+];
 
 export interface SeedOptions {
   provider: Provider;
@@ -68,7 +79,9 @@ export async function seed(opts: SeedOptions): Promise<Seeded> {
     // One argon2id hash, with the server's own parameters, shared by every user.
     const password = await project.passwords().hashPassword(PASSWORD);
     for (let i = 1; i <= opts.users; i++) usernames.push(`bench-user-${String(i).padStart(5, "0")}`);
-    await db.prisma.user.createMany({ data: usernames.map((username) => ({ username, email: `${username}@example.com`, password })) });
+    await db.prisma.user.createMany({
+      data: usernames.map((username) => ({ username, email: `${username}@example.com`, password })),
+    });
     const users = await db.prisma.user.findMany({ select: { id: true }, orderBy: { id: "asc" } });
     const tokens = users.map((u) => {
       const key = generateKey();
@@ -114,7 +127,8 @@ export async function seed(opts: SeedOptions): Promise<Seeded> {
     },
     async drop() {
       if (opts.provider === "sqlite") rmSync(dir, { recursive: true, force: true });
-      for (const name of made.reverse()) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+      for (const name of made.reverse())
+        await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
     },
   };
 }

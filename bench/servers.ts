@@ -93,7 +93,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 export function startFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const m = /(?:^|&& exec )node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js$/.exec(pkg.scripts.start ?? "");
-  if (!m) throw new Error(`bench: package.json's start script does not end "node [--flags] dist/main.js": ${pkg.scripts.start}`);
+  if (!m)
+    throw new Error(
+      `bench: package.json's start script does not end "node [--flags] dist/main.js": ${pkg.scripts.start}`,
+    );
   return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
@@ -134,7 +137,8 @@ export interface MemoryPeak {
   processes: number;
 }
 
-const kB = (status: string, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+const kB = (status: string, field: string): number =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
 
 /** The root and all its descendants (cluster workers), from /proc/<pid>/stat. */
 function processTree(root: number): number[] {

@@ -64,4 +64,3 @@ export interface BenchReport {
   baselineAgrees: string[];
   runs: ServerRun[];
 }
-

@@ -17,7 +17,10 @@ export function derivePostgresSchema(sqlite) {
   const out = sqlite
     .replace(/^\/\/ The models' single source\.[\s\S]*?\n\n/m, "")
     .replace(/output(\s*)= "\.\.\/\.\.\/src\/generated\/sqlite"/, 'output$1= "../../src/generated/postgresql"')
-    .replace(/datasource db \{[\s\S]*?\n\}/, 'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://localhost/unused"\n}');
+    .replace(
+      /datasource db \{[\s\S]*?\n\}/,
+      'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://localhost/unused"\n}',
+    );
   if (out === sqlite || !out.includes('provider = "postgresql"') || !out.includes("src/generated/postgresql")) {
     throw new Error("prisma/sqlite/schema.prisma no longer has the generator/datasource blocks this script rewrites");
   }
@@ -33,7 +36,9 @@ if (process.argv.includes("--check")) {
     // no file yet: it is stale
   }
   if (current !== wanted) {
-    console.error("prisma/postgresql/schema.prisma is stale: run `node scripts/prisma-schemas.mjs` and add a migration");
+    console.error(
+      "prisma/postgresql/schema.prisma is stale: run `node scripts/prisma-schemas.mjs` and add a migration",
+    );
     process.exit(1);
   }
 } else {

@@ -42,7 +42,12 @@ async function probePostgres(url) {
 
 /** Null when Redis answers PING, else why not. */
 async function probeRedis(url) {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -64,7 +69,9 @@ if (redisProblem !== null) {
     console.error(`\nRedis tests FAILED: no Redis answered at ${redisWhere} (${redisProblem}); CI=true requires it.`);
     failed = true;
   } else {
-    console.log(`\nRedis tests skipped: no Redis answered at ${redisWhere} (${redisProblem}); set TEST_REDIS_URL to run them.`);
+    console.log(
+      `\nRedis tests skipped: no Redis answered at ${redisWhere} (${redisProblem}); set TEST_REDIS_URL to run them.`,
+    );
   }
 }
 const scratch = mkdtempSync(join(tmpdir(), "drf-token-graphql-jest-"));
@@ -77,7 +84,9 @@ for (const database of databases) {
         console.error(`\nPostgreSQL run FAILED: no PostgreSQL answered at ${where} (${problem}); CI=true requires it.`);
         failed = true;
       } else {
-        console.log(`\nPostgreSQL run skipped: no PostgreSQL answered at ${where} (${problem}); set TEST_POSTGRES_URL to run it.`);
+        console.log(
+          `\nPostgreSQL run skipped: no PostgreSQL answered at ${where} (${problem}); set TEST_POSTGRES_URL to run it.`,
+        );
       }
       continue;
     }
@@ -112,7 +121,9 @@ const total = { passed: 0, failed: 0, skipped: 0 };
 console.log("");
 for (const r of runs) {
   const suites = r.failedSuites > 0 ? `, ${r.failedSuites} test files did not run` : "";
-  console.log(`${r.database}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${suites} (jest exit ${r.status})`);
+  console.log(
+    `${r.database}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${suites} (jest exit ${r.status})`,
+  );
   total.passed += r.passed;
   total.failed += r.failed + r.failedSuites;
   total.skipped += r.skipped;

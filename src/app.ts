@@ -45,7 +45,13 @@ export function createApp(config: Config): App {
   const users = new UserService(db);
   const throttle = new LoginThrottle(store.limiters, config.LOGIN_RATE);
   const registerThrottle = new RegisterThrottle(store.limiters, config.REGISTER_RATE);
-  const accounts = new AccountService(db, users, tokens, { login: throttle, register: registerThrottle }, { allowRegistration: config.ALLOW_REGISTRATION });
+  const accounts = new AccountService(
+    db,
+    users,
+    tokens,
+    { login: throttle, register: registerThrottle },
+    { allowRegistration: config.ALLOW_REGISTRATION },
+  );
   const students = new StudentService(db);
   const instances = new Map<unknown, unknown>([
     [AccountResolver, new AccountResolver(accounts)],

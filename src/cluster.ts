@@ -81,12 +81,15 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (started.size === 0) return finish();
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
     // Each worker has SHUTDOWN_TIMEOUT to drain; a little more here for it to exit.
-    deadline = setTimeout(() => {
-      forced = true;
-      logger.error({ workers: started.size }, "workers did not stop in time; killing them");
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
-      setTimeout(finish, 1000).unref();
-    }, config.SHUTDOWN_TIMEOUT * 1000 + 1000);
+    deadline = setTimeout(
+      () => {
+        forced = true;
+        logger.error({ workers: started.size }, "workers did not stop in time; killing them");
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+        setTimeout(finish, 1000).unref();
+      },
+      config.SHUTDOWN_TIMEOUT * 1000 + 1000,
+    );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -27,7 +27,10 @@ describe("GraphQL Code Generator output", () => {
       content: string;
     }[];
     // The targets are generated concurrently: their order varies.
-    expect(outputs.map((o) => o.filename).sort()).toEqual(["admin/src/generated/graphql.ts", "test/generated/graphql.ts"]);
+    expect(outputs.map((o) => o.filename).sort()).toEqual([
+      "admin/src/generated/graphql.ts",
+      "test/generated/graphql.ts",
+    ]);
     for (const { filename, content } of outputs) {
       expect(readFileSync(join(ROOT, filename), "utf8")).toBe(content);
     }

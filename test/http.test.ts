@@ -66,7 +66,11 @@ describe("POST /graphql", () => {
   });
 
   it("answers malformed JSON with a 400 in GraphQL's error shape", async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { message: string }[] };
     expect(body.errors[0]!.message).toBe("The request body is not valid JSON.");
@@ -119,7 +123,9 @@ describe("other methods and endpoints", () => {
   it("an unknown path answers 404 in GraphQL's error shape", async () => {
     const res = await fetch(`${server.url}/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ errors: [{ message: "No route for GET /nope.", extensions: { code: "NOT_FOUND" } }] });
+    expect(await res.json()).toEqual({
+      errors: [{ message: "No route for GET /nope.", extensions: { code: "NOT_FOUND" } }],
+    });
   });
 });
 

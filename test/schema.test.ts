@@ -12,10 +12,14 @@ describe("the emitted schema", () => {
   });
 
   it("keeps the public contract", () => {
-    const out = execFileSync(process.execPath, [join(ROOT, "..", "shared", "tools", "check-contract.mjs"), "schema.graphql"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      process.execPath,
+      [join(ROOT, "..", "shared", "tools", "check-contract.mjs"), "schema.graphql"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
     expect(out).toContain("contract: kept");
   });
 

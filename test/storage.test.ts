@@ -16,7 +16,13 @@ import { describeSqlite } from "./support/providers";
 
 let server: TestServer;
 const keys: string[] = [];
-const passwords = ["Initial-Secret-Alpha-1", "Second-Secret-Bravo-2", "Third-Secret-Charlie-3", "Fourth-Secret-Delta-4", "Fifth-Secret-Echo-5"];
+const passwords = [
+  "Initial-Secret-Alpha-1",
+  "Second-Secret-Bravo-2",
+  "Third-Secret-Charlie-3",
+  "Fourth-Secret-Delta-4",
+  "Fifth-Secret-Echo-5",
+];
 
 function files(): Buffer[] {
   const file = server.app.config.DATABASE_URL.provider === "sqlite" ? server.app.config.DATABASE_URL.file : "";
@@ -37,20 +43,42 @@ beforeAll(async () => {
     return res.body.data!;
   };
   // Every way a key or a password reaches the database.
-  const reg = ok(await server.run(RegisterDocument, { input: { username: "saver", email: "saver@example.com", password: passwords[0]! } }));
+  const reg = ok(
+    await server.run(RegisterDocument, {
+      input: { username: "saver", email: "saver@example.com", password: passwords[0]! },
+    }),
+  );
   keys.push(reg.register.token);
   const login = ok(await server.run(ObtainTokenDocument, { username: "saver", password: passwords[0]! }));
   keys.push(login.obtainToken.token);
   const changed = ok(
-    await server.run(ChangePasswordDocument, { oldPassword: passwords[0]!, newPassword: passwords[1]! }, auth(login.obtainToken.token)),
+    await server.run(
+      ChangePasswordDocument,
+      { oldPassword: passwords[0]!, newPassword: passwords[1]! },
+      auth(login.obtainToken.token),
+    ),
   );
   keys.push(changed.changePassword.token);
   const { token: admin } = await server.user("storage-admin", { staff: true, password: passwords[2] });
   keys.push(admin);
-  const created = ok(await server.run(CreateUserDocument, { input: { username: "made", email: "", password: passwords[3]! } }, auth(admin)));
+  const created = ok(
+    await server.run(
+      CreateUserDocument,
+      { input: { username: "made", email: "", password: passwords[3]! } },
+      auth(admin),
+    ),
+  );
   keys.push(created.createUser.token);
-  ok(await server.run(PatchUserDocument, { id: created.createUser.user.id, input: { password: passwords[4]! } }, auth(admin)));
-  const issued = ok(await server.run(CreateTokenDocument, { userId: reg.register.user.id, name: "extra" }, auth(admin)));
+  ok(
+    await server.run(
+      PatchUserDocument,
+      { id: created.createUser.user.id, input: { password: passwords[4]! } },
+      auth(admin),
+    ),
+  );
+  const issued = ok(
+    await server.run(CreateTokenDocument, { userId: reg.register.user.id, name: "extra" }, auth(admin)),
+  );
   keys.push(issued.createToken.token);
 });
 afterAll(() => server.close());

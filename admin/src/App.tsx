@@ -30,8 +30,22 @@ export const App = () => (
     requireAuth
     disableTelemetry
   >
-    <Resource name="users" list={UserList} create={UserCreate} edit={UserEdit} icon={PeopleIcon} recordRepresentation="username" />
+    <Resource
+      name="users"
+      list={UserList}
+      create={UserCreate}
+      edit={UserEdit}
+      icon={PeopleIcon}
+      recordRepresentation="username"
+    />
     <Resource name="tokens" list={TokenList} icon={KeyIcon} options={{ label: "Keys" }} recordRepresentation="prefix" />
-    <Resource name="students" list={StudentList} create={StudentCreate} edit={StudentEdit} icon={SchoolIcon} recordRepresentation="name" />
+    <Resource
+      name="students"
+      list={StudentList}
+      create={StudentCreate}
+      edit={StudentEdit}
+      icon={SchoolIcon}
+      recordRepresentation="name"
+    />
   </Admin>
 );

@@ -49,7 +49,17 @@ export const LoginPage = () => {
   }
 
   return (
-    <Box component="main" sx={{ minHeight: "100vh", display: "flex", alignItems: "center", justifyContent: "center", bgcolor: "grey.100", p: 2 }}>
+    <Box
+      component="main"
+      sx={{
+        minHeight: "100vh",
+        display: "flex",
+        alignItems: "center",
+        justifyContent: "center",
+        bgcolor: "grey.100",
+        p: 2,
+      }}
+    >
       <Card sx={{ width: "100%", maxWidth: 380 }}>
         <CardContent>
           <Typography component="h1" variant="h5" gutterBottom>

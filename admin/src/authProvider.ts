@@ -58,7 +58,8 @@ export const authProvider: AuthProvider = {
 
   async getIdentity() {
     const { me } = await gql(AdminMeDocument, {});
-    if (!me) throw new ApiError("Authentication credentials were not provided.", 401, "UNAUTHENTICATED", undefined, undefined);
+    if (!me)
+      throw new ApiError("Authentication credentials were not provided.", 401, "UNAUTHENTICATED", undefined, undefined);
     if (!me.isStaff) throw new ApiError(NO_ACCESS, 403, "FORBIDDEN", undefined, undefined);
     return { id: me.id, fullName: me.username };
   },

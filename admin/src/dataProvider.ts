@@ -69,7 +69,8 @@ function order<T extends string>(map: Record<string, [T, T]>, sort: GetListParam
   return sort?.order === "DESC" ? pair[1] : pair[0];
 }
 
-const optionalBoolean = (v: unknown) => (v === true || v === "true" ? true : v === false || v === "false" ? false : null);
+const optionalBoolean = (v: unknown) =>
+  v === true || v === "true" ? true : v === false || v === "false" ? false : null;
 
 const tokenRow = (t: AdminTokenFragment): Row => ({ ...t, username: t.user.username, userId: t.user.id });
 
@@ -78,7 +79,10 @@ function unsupported(what: string): never {
 }
 
 export interface AdminDataProvider extends DataProvider {
-  issueKey(userId: Identifier, name: string): Promise<{ token: string; expiresAt: string | null | undefined; username: string }>;
+  issueKey(
+    userId: Identifier,
+    name: string,
+  ): Promise<{ token: string; expiresAt: string | null | undefined; username: string }>;
   revokeAllKeys(userId: Identifier): Promise<number>;
   setPassword(userId: Identifier, password: string): Promise<void>;
 }
@@ -140,7 +144,8 @@ export const dataProvider: AdminDataProvider = {
   // A user's keys: the API gives them all at once (a user has few), newest last.
   getManyReference: (resource, params) =>
     call(async () => {
-      if (resource !== "tokens" || params.target !== "userId") return unsupported(`list ${resource} by ${params.target}`);
+      if (resource !== "tokens" || params.target !== "userId")
+        return unsupported(`list ${resource} by ${params.target}`);
       const { tokens } = await gql(AdminUserTokensDocument, { userId: String(params.id) });
       const rows = tokens.map(tokenRow).reverse();
       const { limit, offset } = page(params);
@@ -221,7 +226,10 @@ export const dataProvider: AdminDataProvider = {
 
   issueKey: (userId, name) =>
     call(async () => {
-      const { createToken } = await gql(AdminCreateTokenDocument, { userId: String(userId), name: name.trim() || null });
+      const { createToken } = await gql(AdminCreateTokenDocument, {
+        userId: String(userId),
+        name: name.trim() || null,
+      });
       return { token: createToken.token, expiresAt: createToken.expiresAt, username: createToken.user.username };
     }),
 

@@ -31,7 +31,11 @@ interface GraphQLErrorShape {
   extensions?: { code?: string; fields?: Record<string, string[]>; retryAfter?: number };
 }
 
-export async function gql<R, V>(document: TypedDocumentString<R, V>, variables: V, opts: { key?: string | null } = {}): Promise<R> {
+export async function gql<R, V>(
+  document: TypedDocumentString<R, V>,
+  variables: V,
+  opts: { key?: string | null } = {},
+): Promise<R> {
   const key = opts.key === undefined ? session.get() : opts.key;
   // Signed out (or never in): every operation but signing in needs the key,
   // so nothing goes out; react-admin refetching after sign-out lands here.

@@ -28,9 +28,17 @@ import {
 export const StudentList = () => {
   const small = useMediaQuery<Theme>((theme) => theme.breakpoints.down("sm"));
   return (
-    <List filters={[<SearchInput key="q" source="q" alwaysOn placeholder="Name or city" />]} sort={{ field: "id", order: "ASC" }} exporter={false}>
+    <List
+      filters={[<SearchInput key="q" source="q" alwaysOn placeholder="Name or city" />]}
+      sort={{ field: "id", order: "ASC" }}
+      exporter={false}
+    >
       {small ? (
-        <SimpleList primaryText={(r: RaRecord) => r.name} secondaryText={(r: RaRecord) => `roll ${r.roll} · ${r.city}`} linkType="edit" />
+        <SimpleList
+          primaryText={(r: RaRecord) => r.name}
+          secondaryText={(r: RaRecord) => `roll ${r.roll} · ${r.city}`}
+          linkType="edit"
+        />
       ) : (
         <Datagrid rowClick="edit" bulkActionButtons={false}>
           <TextField source="id" label="ID" />
@@ -70,7 +78,11 @@ const StudentTitle = () => {
 const StudentToolbar = () => (
   <Toolbar sx={{ display: "flex", justifyContent: "space-between" }}>
     <SaveButton />
-    <DeleteButton mutationMode="pessimistic" confirmTitle="Delete this student?" confirmContent="This cannot be undone." />
+    <DeleteButton
+      mutationMode="pessimistic"
+      confirmTitle="Delete this student?"
+      confirmContent="This cannot be undone."
+    />
   </Toolbar>
 );
 

@@ -108,11 +108,25 @@ export const IssuedKey = ({ token, username }: { token: string; username: string
         <Box
           component="pre"
           data-testid={testId}
-          sx={{ m: 0, p: 1, flex: 1, bgcolor: "grey.100", borderRadius: 1, whiteSpace: "pre-wrap", wordBreak: "break-all", fontSize: 13 }}
+          sx={{
+            m: 0,
+            p: 1,
+            flex: 1,
+            bgcolor: "grey.100",
+            borderRadius: 1,
+            whiteSpace: "pre-wrap",
+            wordBreak: "break-all",
+            fontSize: 13,
+          }}
         >
           {text}
         </Box>
-        <MuiButton size="small" startIcon={<ContentCopyIcon />} onClick={() => copy(text, label)} aria-label={`Copy ${label.toLowerCase()}`}>
+        <MuiButton
+          size="small"
+          startIcon={<ContentCopyIcon />}
+          onClick={() => copy(text, label)}
+          aria-label={`Copy ${label.toLowerCase()}`}
+        >
           Copy
         </MuiButton>
       </Box>
@@ -234,7 +248,12 @@ export const UserKeys = () => {
           Revoke all keys
         </MuiButton>
       </Box>
-      <ReferenceManyField reference="tokens" target="userId" perPage={10} pagination={<Pagination rowsPerPageOptions={[10]} />}>
+      <ReferenceManyField
+        reference="tokens"
+        target="userId"
+        perPage={10}
+        pagination={<Pagination rowsPerPageOptions={[10]} />}
+      >
         <KeyColumns withOwner={false} />
       </ReferenceManyField>
       <IssueKeyDialog open={issuing} onClose={() => setIssuing(false)} userId={record.id} />

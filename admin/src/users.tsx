@@ -46,7 +46,9 @@ export const UserList = () => {
       {small ? (
         <SimpleList
           primaryText={(r: RaRecord) => r.username}
-          secondaryText={(r: RaRecord) => `${r.email || "no email"}${r.isStaff ? " · staff" : ""}${r.isActive ? "" : " · inactive"}`}
+          secondaryText={(r: RaRecord) =>
+            `${r.email || "no email"}${r.isStaff ? " · staff" : ""}${r.isActive ? "" : " · inactive"}`
+          }
           linkType="edit"
         />
       ) : (

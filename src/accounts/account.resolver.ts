@@ -61,7 +61,10 @@ export class AccountResolver {
 
   @RequireStaff()
   @Mutation(() => TokenPayload, { description: "Staff only: issue a new key for any user (the admin panel's way)." })
-  createToken(@Arg("userId", () => ID) userId: string, @Arg("name", () => String, { nullable: true }) name: string | null) {
+  createToken(
+    @Arg("userId", () => ID) userId: string,
+    @Arg("name", () => String, { nullable: true }) name: string | null,
+  ) {
     return this.accounts.createToken(userId, name);
   }
 }

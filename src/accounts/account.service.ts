@@ -1,7 +1,7 @@
 import type { LoginThrottle } from "../auth/login-throttle";
 import type { RegisterThrottle } from "../auth/register-throttle";
 import { tokenName, type IssuedKey, type TokenService } from "../auth/token.service";
-import type { DatabaseHandle } from "../db/prisma";
+import { TRANSACTION_OPTIONS, type DatabaseHandle } from "../db/prisma";
 import type { AuthUser } from "../graphql/context";
 import { BadInputError, ForbiddenError, MESSAGES, NotFoundError } from "../shared/errors";
 import { parseId, type Nullable } from "../shared/validation";
@@ -33,7 +33,10 @@ export class AccountService {
     private readonly options: AccountServiceOptions,
   ) {}
 
-  async obtainToken(input: { username: string; password: string; name?: string | null }, address: string): Promise<KeyPayload> {
+  async obtainToken(
+    input: { username: string; password: string; name?: string | null },
+    address: string,
+  ): Promise<KeyPayload> {
     // The name is checked first: a bad one is not a failed login.
     const name = tokenName(input.name, "login");
     // Longer than any username or password can be: refused on length alone,
@@ -66,7 +69,7 @@ export class AccountService {
       const user = await this.users.insert(data, tx);
       const issued = await this.tokens.issueOrNotFound(user.id, opts.tokenName, { tx });
       return { ...issued, user };
-    });
+    }, TRANSACTION_OPTIONS);
   }
 
   /** Staff: a new key for any user, as the admin panel makes one. */
@@ -94,7 +97,10 @@ export class AccountService {
   }
 
   /** Staff's PATCH of a user: a new password also ends every key of that user. */
-  async patchUser(id: string, input: Nullable<{ username: string; email: string; password: string; isStaff: boolean; isActive: boolean }>) {
+  async patchUser(
+    id: string,
+    input: Nullable<{ username: string; email: string; password: string; isStaff: boolean; isActive: boolean }>,
+  ) {
     const { password, ...rest } = await this.users.validatePatch(id, input);
     const user = await this.users.patch(id, rest);
     if (password !== undefined) await this.setPassword(user.id, password, null);
@@ -120,4 +126,5 @@ export class AccountService {
   }
 }
 
-const badCredentials = () => new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);
+const badCredentials = () =>
+  new BadInputError({ non_field_errors: [MESSAGES.badCredentials] }, MESSAGES.badCredentials);

@@ -75,7 +75,11 @@ export interface ImportTargets {
 const BATCH = 500;
 const MAX_ROLL = 2_147_483_647;
 
-export async function importDjango(targets: ImportTargets, source: string, options: ImportOptions): Promise<ImportReport> {
+export async function importDjango(
+  targets: ImportTargets,
+  source: string,
+  options: ImportOptions,
+): Promise<ImportReport> {
   const { prisma } = targets;
   const studentsTable = options.studentsTable === undefined ? undefined : checkTableName(options.studentsTable);
   let db: DjangoSource;
@@ -108,7 +112,9 @@ export async function importDjango(targets: ImportTargets, source: string, optio
 async function readSource(db: DjangoSource, studentsTable: string | undefined) {
   for (const table of ["auth_user", "authtoken_token"]) {
     if (!(await db.hasTable(table))) {
-      throw new ImportError(`${db.description} has no ${table} table: is it a Django database with rest_framework.authtoken?`);
+      throw new ImportError(
+        `${db.description} has no ${table} table: is it a Django database with rest_framework.authtoken?`,
+      );
     }
   }
   let students: DjangoStudent[] = [];
@@ -124,7 +130,9 @@ async function readSource(db: DjangoSource, studentsTable: string | undefined) {
       "SELECT id, username, email, password, is_staff, is_superuser, is_active, date_joined, last_login FROM auth_user ORDER BY id",
     )
   ).map(toUser);
-  const keys = (await db.rows(`SELECT "key", user_id, created FROM authtoken_token ORDER BY created, "key"`)).map(toKey);
+  const keys = (await db.rows(`SELECT "key", user_id, created FROM authtoken_token ORDER BY created, "key"`)).map(
+    toKey,
+  );
   return { users, keys, students };
 }
 
@@ -167,7 +175,8 @@ function toStudent(row: Row, table: string): DjangoStudent {
 }
 
 function text(value: unknown, column: string): string {
-  if (typeof value !== "string") throw new ImportError(`${column}: expected text, found ${value === null ? "NULL" : typeof value}`);
+  if (typeof value !== "string")
+    throw new ImportError(`${column}: expected text, found ${value === null ? "NULL" : typeof value}`);
   return value;
 }
 
@@ -220,7 +229,12 @@ function usernameProblem(username: string): string | null {
   return null;
 }
 
-async function planImport(targets: ImportTargets, tx: Tx, data: { users: DjangoUser[]; keys: DjangoKey[]; students: DjangoStudent[] }, onConflict: OnConflict) {
+async function planImport(
+  targets: ImportTargets,
+  tx: Tx,
+  data: { users: DjangoUser[]; keys: DjangoKey[]; students: DjangoStudent[] },
+  onConflict: OnConflict,
+) {
   const takenNames = await existing(
     data.users.map((u) => u.username),
     (batch) => targets.users.existingUsernames(batch, tx),
@@ -274,7 +288,8 @@ async function planImport(targets: ImportTargets, tx: Tx, data: { users: DjangoU
     const label = KEY_PATTERN.test(key.key) ? `key ${keyPrefix(key.key)}… of user ${owner}` : `key of user ${owner}`;
     // A key is only ever attached to the user it came with: never to someone already here who has the same name.
     if (!imported.has(key.djangoUserId)) counts.skipped.keys++;
-    else if (!KEY_PATTERN.test(key.key)) conflict("keys", `${label} is not 40 lowercase hex characters, so no client could use it here`, true);
+    else if (!KEY_PATTERN.test(key.key))
+      conflict("keys", `${label} is not 40 lowercase hex characters, so no client could use it here`, true);
     else if (takenKeys.has(key.key)) conflict("keys", `${label} already exists`, false);
     else keys.push(key);
   });
@@ -309,7 +324,9 @@ async function write(targets: ImportTargets, tx: Tx, plan: Plan): Promise<void> 
   }
   for (let i = 0; i < plan.keys.length; i += BATCH) {
     await targets.tokens.importKeys(
-      plan.keys.slice(i, i + BATCH).map((k) => ({ key: k.key, name: "imported", userId: ids.get(k.djangoUserId)!, createdAt: k.created })),
+      plan.keys
+        .slice(i, i + BATCH)
+        .map((k) => ({ key: k.key, name: "imported", userId: ids.get(k.djangoUserId)!, createdAt: k.created })),
       tx,
     );
   }
@@ -328,10 +345,14 @@ export function formatReport(report: ImportReport, dryRun: boolean): string {
     `keys: ${report.keys}`,
     `students: ${report.students}`,
     `skipped: ${skipped}` +
-      (skipped > 0 ? ` (${report.skipped.users} users, ${report.skipped.keys} keys, ${report.skipped.students} students)` : ""),
+      (skipped > 0
+        ? ` (${report.skipped.users} users, ${report.skipped.keys} keys, ${report.skipped.students} students)`
+        : ""),
   ];
   if (report.passwordMustBeReset > 0) {
-    lines.push(`password must be reset: ${report.passwordMustBeReset} (hashed by a Django hasher this server cannot check)`);
+    lines.push(
+      `password must be reset: ${report.passwordMustBeReset} (hashed by a Django hasher this server cannot check)`,
+    );
   }
   if (report.unusablePasswords > 0) {
     lines.push(`unusable passwords: ${report.unusablePasswords} (no password login, as in Django)`);

@@ -21,7 +21,8 @@ export class SourceError extends Error {}
 
 /** A table name as Django makes them; anything else is refused rather than quoted. */
 export function checkTableName(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new SourceError(`"${name}" is not a table name (letters, digits, _)`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name))
+    throw new SourceError(`"${name}" is not a table name (letters, digits, _)`);
   return name;
 }
 

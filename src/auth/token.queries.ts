@@ -1,13 +1,42 @@
 import type { Database } from "../db/database-url";
 import type { TokenModel, UserModel } from "../db/models";
-import { columnList, from, join, orderBy, pageOf, raw, searchCondition, sql, table, type RowOfTable, type Sql, type SqlRunner } from "../db/sql";
+import {
+  columnList,
+  from,
+  join,
+  orderBy,
+  pageOf,
+  raw,
+  searchCondition,
+  sql,
+  table,
+  type RowOfTable,
+  type Sql,
+  type SqlRunner,
+} from "../db/sql";
 import type { AuthUser } from "../graphql/context";
 
 // The Token table's SQL. Columns are typed from Prisma's generated models, so
 // renaming one in the Prisma schema fails to compile here.
 
-const tokenInfo = table<TokenModel>()("Token", ["id", "name", "prefix", "createdAt", "lastUsedAt", "expiresAt", "userId"]);
-const authUser = table<UserModel>()("User", ["id", "username", "email", "isStaff", "isActive", "dateJoined", "lastLogin"]);
+const tokenInfo = table<TokenModel>()("Token", [
+  "id",
+  "name",
+  "prefix",
+  "createdAt",
+  "lastUsedAt",
+  "expiresAt",
+  "userId",
+]);
+const authUser = table<UserModel>()("User", [
+  "id",
+  "username",
+  "email",
+  "isStaff",
+  "isActive",
+  "dateJoined",
+  "lastLogin",
+]);
 const TOKENS_WITH_USERS = sql`${from(tokenInfo, "t")} JOIN ${from(authUser, "u")} ON u."id" = t."userId"`;
 
 export type TokenWithUser = { tokenId: TokenModel["id"] } & Pick<TokenModel, "expiresAt" | "lastUsedAt"> & AuthUser;
@@ -41,7 +70,8 @@ export async function insertToken(
   row: NewTokenRow,
   opts: { credentialVersion?: number; now: Date },
 ): Promise<boolean> {
-  const version = opts.credentialVersion === undefined ? sql`` : sql` AND u."credentialVersion" = ${opts.credentialVersion}`;
+  const version =
+    opts.credentialVersion === undefined ? sql`` : sql` AND u."credentialVersion" = ${opts.credentialVersion}`;
   const lock = raw(provider === "postgresql" ? " FOR SHARE" : "");
   const inserted = await db.$executeRaw`
     INSERT INTO "Token" ("digest", "prefix", "name", "userId", "createdAt", "expiresAt")
@@ -71,14 +101,19 @@ export async function tokensOfUser(db: SqlRunner, userId: number): Promise<Token
 }
 
 /** Every key with its user, newest first; the search matches the user's name or email, or the key's name or prefix. */
-export async function pageOfTokens(db: SqlRunner, provider: Database["provider"], q: { terms: string[]; userId?: number; limit: number; offset: number }) {
-  const conditions: Sql[] = [
-    searchCondition<UserModel>(provider, ["username", "email"], q.terms, "u"),
-  ];
+export async function pageOfTokens(
+  db: SqlRunner,
+  provider: Database["provider"],
+  q: { terms: string[]; userId?: number; limit: number; offset: number },
+) {
+  const conditions: Sql[] = [searchCondition<UserModel>(provider, ["username", "email"], q.terms, "u")];
   if (q.terms.length > 0) {
     // A term may match the key instead of its user.
     conditions[0] = join(
-      q.terms.map((term) => sql`(${searchCondition<UserModel>(provider, ["username", "email"], [term], "u")} OR ${searchCondition<TokenModel>(provider, ["name", "prefix"], [term], "t")})`),
+      q.terms.map(
+        (term) =>
+          sql`(${searchCondition<UserModel>(provider, ["username", "email"], [term], "u")} OR ${searchCondition<TokenModel>(provider, ["name", "prefix"], [term], "t")})`,
+      ),
       " AND ",
     );
   }

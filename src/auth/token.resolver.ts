@@ -12,7 +12,9 @@ class TokenListArgs extends PaginationArgs {
   userId?: string | null;
 }
 
-const info = (tokenId: number) => (t: TokenRowWithUser): TokenInfo => ({ ...t, current: t.id === tokenId });
+const info =
+  (tokenId: number) =>
+  (t: TokenRowWithUser): TokenInfo => ({ ...t, current: t.id === tokenId });
 
 @Resolver(() => TokenInfo)
 export class TokenResolver {
@@ -31,8 +33,14 @@ export class TokenResolver {
   }
 
   @RequireStaff()
-  @Query(() => TokenList, { description: "Staff only: every key, newest first; search matches the user's name or email, or the key's name or prefix." })
-  async allTokens(@Args(() => TokenListArgs) args: TokenListArgs, @CurrentTokenId() tokenId: number): Promise<TokenList> {
+  @Query(() => TokenList, {
+    description:
+      "Staff only: every key, newest first; search matches the user's name or email, or the key's name or prefix.",
+  })
+  async allTokens(
+    @Args(() => TokenListArgs) args: TokenListArgs,
+    @CurrentTokenId() tokenId: number,
+  ): Promise<TokenList> {
     const page = await this.tokenService.listAll(args);
     return { count: page.count, results: page.results.map(info(tokenId)) };
   }
@@ -42,7 +50,11 @@ export class TokenResolver {
     description:
       "Needs a user. No id: revoke the token of this request (log out). With an id: one of your own tokens, or anyone's for staff.",
   })
-  revokeToken(@Arg("id", () => ID, { nullable: true }) id: string | null, @CurrentUser() user: AuthUser, @CurrentTokenId() tokenId: number) {
+  revokeToken(
+    @Arg("id", () => ID, { nullable: true }) id: string | null,
+    @CurrentUser() user: AuthUser,
+    @CurrentTokenId() tokenId: number,
+  ) {
     return this.tokenService.revoke(user, id ?? String(tokenId));
   }
 
@@ -52,4 +64,3 @@ export class TokenResolver {
     return this.tokenService.revokeAll(user.id);
   }
 }
-

@@ -1,4 +1,4 @@
-import type { DatabaseHandle, Transaction } from "../db/prisma";
+import { TRANSACTION_OPTIONS, type DatabaseHandle, type Transaction } from "../db/prisma";
 import type { Authenticated, AuthUser } from "../graphql/context";
 import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
@@ -85,7 +85,11 @@ export class TokenService {
     };
     let inserted: boolean;
     try {
-      inserted = opts.tx ? await write(opts.tx) : opts.revokeOthers ? await this.db.prisma.$transaction(write) : await write(this.db.prisma);
+      inserted = opts.tx
+        ? await write(opts.tx)
+        : opts.revokeOthers
+          ? await this.db.prisma.$transaction(write, TRANSACTION_OPTIONS)
+          : await write(this.db.prisma);
     } catch (e) {
       // A parent deleted between statements still means "no such user".
       if (isForeignKeyViolation(e)) throw new NotFoundError();
@@ -96,7 +100,11 @@ export class TokenService {
   }
 
   /** issue() for a user who must exist: NOT_FOUND otherwise. */
-  async issueOrNotFound(userId: number, name: string, opts: { tx?: Transaction; revokeOthers?: boolean } = {}): Promise<IssuedKey> {
+  async issueOrNotFound(
+    userId: number,
+    name: string,
+    opts: { tx?: Transaction; revokeOthers?: boolean } = {},
+  ): Promise<IssuedKey> {
     const issued = await this.issue(userId, name, opts);
     if (!issued) throw new NotFoundError();
     return issued;
@@ -192,9 +200,18 @@ export class TokenService {
    * Keeps keys issued elsewhere (DRF's 40-hex keys) working: stores their
    * digests, as for our own, with their creation time. For `manage import-django`.
    */
-  async importKeys(keys: { key: string; userId: number; createdAt: Date; name: string }[], tx: Transaction): Promise<void> {
+  async importKeys(
+    keys: { key: string; userId: number; createdAt: Date; name: string }[],
+    tx: Transaction,
+  ): Promise<void> {
     await tx.token.createMany({
-      data: keys.map((k) => ({ digest: digestKey(k.key), prefix: keyPrefix(k.key), name: k.name, userId: k.userId, createdAt: k.createdAt })),
+      data: keys.map((k) => ({
+        digest: digestKey(k.key),
+        prefix: keyPrefix(k.key),
+        name: k.name,
+        userId: k.userId,
+        createdAt: k.createdAt,
+      })),
     });
   }
 

@@ -51,7 +51,12 @@ const parsed = <T>(parse: (s: string) => T, fallback: string | undefined) =>
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 /** proxy-addr's names for address ranges, accepted in TRUST_PROXY's list as Fastify passes them on. */
 const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
@@ -62,7 +67,11 @@ function proxyAddress(entry: string): string {
   const [address = "", prefix, ...rest] = entry.split("/");
   const family = isIP(address);
   const bits = family === 4 ? 32 : 128;
-  if (family === 0 || rest.length > 0 || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+  if (
+    family === 0 ||
+    rest.length > 0 ||
+    (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))
+  ) {
     throw new Error(`${quote(entry)} is not an IP address or CIDR range (like 10.0.0.1, 10.0.0.0/8 or fd00::/8)`);
   }
   return entry;
@@ -129,7 +138,10 @@ const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
-export interface Config extends Omit<Parsed, "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT" | "TRUST_PROXY"> {
+export interface Config extends Omit<
+  Parsed,
+  "DATABASE_URL" | "LOGIN_RATE" | "REGISTER_RATE" | "SHUTDOWN_TIMEOUT" | "TRUST_PROXY"
+> {
   TRUST_PROXY: TrustProxy;
   DATABASE_URL: NonNullable<Parsed["DATABASE_URL"]>;
   LOGIN_RATE: NonNullable<Parsed["LOGIN_RATE"]>;

@@ -20,7 +20,18 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
-const RATE_PERIOD_SECONDS: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600, d: 86400, day: 86400 };
+const RATE_PERIOD_SECONDS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  second: 1,
+  m: 60,
+  min: 60,
+  minute: 60,
+  h: 3600,
+  hour: 3600,
+  d: 86400,
+  day: 86400,
+};
 
 export interface Rate {
   /** Requests allowed per period. */
@@ -33,6 +44,7 @@ export interface Rate {
 export function parseRate(text: string): Rate {
   const match = /^([1-9][0-9]{0,6})\/([a-z]+)$/.exec(text.trim());
   const duration = match ? RATE_PERIOD_SECONDS[match[2]!] : undefined;
-  if (!match || duration === undefined) throw new Error(`${quote(text)} is not a rate like 5/min, 100/hour or 1000/day`);
+  if (!match || duration === undefined)
+    throw new Error(`${quote(text)} is not a rate like 5/min, 100/hour or 1000/day`);
   return { points: Number(match[1]), duration };
 }

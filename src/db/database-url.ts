@@ -1,9 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
-export type Database =
-  | { provider: "sqlite"; url: string; file: string }
-  | { provider: "postgresql"; url: string };
+export type Database = { provider: "sqlite"; url: string; file: string } | { provider: "postgresql"; url: string };
 
 export const DEFAULT_DATABASE_URL = "file:./data/db.sqlite3";
 
@@ -17,7 +15,9 @@ export function databaseFromUrl(raw: string | undefined): Database {
   if (url.startsWith("file:")) {
     const path = url.slice("file:".length).replace(/\?.*$/, "");
     if (path === "" || path === ":memory:") {
-      throw new Error(`DATABASE_URL: "${url}" needs a file path (an in-memory database would vanish between processes)`);
+      throw new Error(
+        `DATABASE_URL: "${url}" needs a file path (an in-memory database would vanish between processes)`,
+      );
     }
     const file = resolve(path);
     return { provider: "sqlite", url: `file:${file}`, file };

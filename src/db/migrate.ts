@@ -33,10 +33,21 @@ export async function migrate(database: Database): Promise<string> {
     child.on("close", (code) => {
       if (code === 0) resolve(text);
       else if (/SocketTimeout|SQLITE_BUSY|database is locked/.test(text)) {
-        reject(new Error("migrations failed: the database file is in use by another process (stop the server, then migrate)"));
+        reject(
+          new Error(
+            "migrations failed: the database file is in use by another process (stop the server, then migrate)",
+          ),
+        );
       } else {
-        const lines = text.trim().split("\n").filter((l) => /^(Error|Migration|P\d{4})/.test(l.trim()));
-        reject(new Error(`migrations failed: ${(lines.length > 0 ? lines : text.trim().split("\n").slice(-1)).join(" ").replace(/\s+/g, " ")}`));
+        const lines = text
+          .trim()
+          .split("\n")
+          .filter((l) => /^(Error|Migration|P\d{4})/.test(l.trim()));
+        reject(
+          new Error(
+            `migrations failed: ${(lines.length > 0 ? lines : text.trim().split("\n").slice(-1)).join(" ").replace(/\s+/g, " ")}`,
+          ),
+        );
       }
     });
   });

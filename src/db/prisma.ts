@@ -9,6 +9,13 @@ export type Prisma = SqliteClient;
 /** The client inside an interactive transaction, or the client itself where none is needed. */
 export type Transaction = SqlitePrisma.TransactionClient;
 
+/**
+ * For every interactive transaction: SQLite has one writer at a time, so a
+ * burst of sign-ups queues for it; Prisma's defaults (2 s to start, 5 s to
+ * run) would turn a busy moment into INTERNAL_SERVER_ERRORs.
+ */
+export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
+
 export interface DatabaseHandle {
   prisma: Prisma;
   provider: Database["provider"];
@@ -47,7 +54,8 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg and its adapter load only for PostgreSQL
     const { PrismaPg } = require("@prisma/adapter-pg") as typeof import("@prisma/adapter-pg");
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the PostgreSQL generated client loads only for PostgreSQL
-    const { PrismaClient } = require("../generated/postgresql/client") as typeof import("../generated/postgresql/client");
+    const { PrismaClient } =
+      require("../generated/postgresql/client") as typeof import("../generated/postgresql/client");
     const adapter = new PrismaPg({ connectionString: database.url, max: 10 });
     const client = new PrismaClient({ adapter, log: [...log] });
     if (queries.counting) client.$on("query", count);

@@ -64,7 +64,9 @@ export async function pageOf<Row>(
     WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${q.limit} OFFSET ${q.offset}`;
   let count = rows.length > 0 ? Number(rows[0]!.__total) : 0;
   if (rows.length === 0 && q.offset > 0) {
-    const [counted] = await db.$queryRaw<{ n: number | bigint }[]>`SELECT COUNT(*) AS "n" FROM ${q.from} WHERE ${q.where}`;
+    const [counted] = await db.$queryRaw<
+      { n: number | bigint }[]
+    >`SELECT COUNT(*) AS "n" FROM ${q.from} WHERE ${q.where}`;
     count = Number(counted?.n ?? 0);
   }
   const results = rows.map(({ __total: _, ...row }) => row as unknown as Row);
@@ -77,7 +79,12 @@ export async function pageOf<Row>(
  * ILIKE). Terms are bound parameters with `%`, `_` and `\` escaped, so they
  * match literally; Prisma's `contains` does not escape them (prisma/orm#19506).
  */
-export function searchCondition<M>(provider: Database["provider"], columns: readonly (keyof M & string)[], terms: string[], alias?: string): Sql {
+export function searchCondition<M>(
+  provider: Database["provider"],
+  columns: readonly (keyof M & string)[],
+  terms: string[],
+  alias?: string,
+): Sql {
   if (terms.length === 0) return sql`1 = 1`;
   const like = raw(provider === "postgresql" ? "ILIKE" : "LIKE");
   return join(

@@ -120,7 +120,9 @@ function withCache(adapter: SqlDriverAdapter): SqlDriverAdapter {
   // ours), so `instanceof` cannot tell: check the shape.
   const client: unknown = (adapter as unknown as Record<string, unknown>).client;
   if (!isConnection(client)) {
-    throw new Error("@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: update src/db/sqlite-adapter.ts");
+    throw new Error(
+      "@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: update src/db/sqlite-adapter.ts",
+    );
   }
   cacheStatements(client);
   return adapter;

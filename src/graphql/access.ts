@@ -44,7 +44,8 @@ function authOf(context: Context) {
 export const CurrentUser = () => createParameterDecorator<Context>(({ context }): AuthUser => authOf(context).user);
 
 /** The authenticated user, or null for an anonymous request. */
-export const ViewerOrNull = () => createParameterDecorator<Context>(({ context }): AuthUser | null => context.auth?.user ?? null);
+export const ViewerOrNull = () =>
+  createParameterDecorator<Context>(({ context }): AuthUser | null => context.auth?.user ?? null);
 
 /** The id of the key that authenticated this request. */
 export const CurrentTokenId = () => createParameterDecorator<Context>(({ context }): number => authOf(context).tokenId);

@@ -8,7 +8,10 @@ import { internalError } from "./internal-errors";
 // builds it. Nothing here imports a feature folder: features import this.
 
 /** The user behind a key, as every request sees it: never the password hash. */
-export type AuthUser = Pick<UserModel, "id" | "username" | "email" | "isStaff" | "isActive" | "dateJoined" | "lastLogin">;
+export type AuthUser = Pick<
+  UserModel,
+  "id" | "username" | "email" | "isStaff" | "isActive" | "dateJoined" | "lastLogin"
+>;
 
 export interface Authenticated {
   user: AuthUser;

@@ -14,7 +14,8 @@ const SUGGESTION = / ?Did you mean [^?]*\?$/;
 export function formatError(production: boolean) {
   return (formatted: GraphQLFormattedError): GraphQLFormattedError => {
     let error = formatLimitError(formatted);
-    if (production && SUGGESTION.test(error.message)) error = { ...error, message: error.message.replace(SUGGESTION, "") };
+    if (production && SUGGESTION.test(error.message))
+      error = { ...error, message: error.message.replace(SUGGESTION, "") };
     const code = error.extensions?.code;
     // The contract's own answers: a stack trace says nothing useful about them,
     // even in development, and would bury the message in a terminal.

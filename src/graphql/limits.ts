@@ -39,7 +39,9 @@ function reject(limit: LimitName): { onReject: GraphQLArmorRejectCallback[]; pro
     propagateOnRejection: false,
     onReject: [
       (context, error) => {
-        const message = error.message.startsWith(ARMOR_PREFIX) ? error.message.slice(ARMOR_PREFIX.length) : error.message;
+        const message = error.message.startsWith(ARMOR_PREFIX)
+          ? error.message.slice(ARMOR_PREFIX.length)
+          : error.message;
         context?.reportError(new GraphQLError(message, { extensions: { code: LIMIT_CODE, limit } }));
       },
     ],

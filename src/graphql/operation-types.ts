@@ -10,7 +10,9 @@ import { GraphQLError, type ValidationRule } from "graphql";
 export const KnownOperationTypesRule: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (!context.getSchema().getRootType(node.operation)) {
-      context.reportError(new GraphQLError(`The ${node.operation} operation is not supported by this API.`, { nodes: node }));
+      context.reportError(
+        new GraphQLError(`The ${node.operation} operation is not supported by this API.`, { nodes: node }),
+      );
     }
   },
 });

@@ -78,7 +78,8 @@ function contentSecurityPolicy(nonce: string): string {
 
 function sendPage(reply: FastifyReply): FastifyReply {
   const page = load();
-  if ("missing" in page) return reply.code(503).type("text/plain; charset=utf-8").header("cache-control", "no-store").send(page.missing);
+  if ("missing" in page)
+    return reply.code(503).type("text/plain; charset=utf-8").header("cache-control", "no-store").send(page.missing);
   const nonce = randomBytes(16).toString("base64");
   return reply
     .code(200)

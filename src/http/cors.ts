@@ -13,7 +13,13 @@ export async function registerCors(fastify: FastifyInstance, origins: string[]):
     origin: origins.length === 0 ? "*" : origins,
     credentials: false,
     methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: ["Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Apollo-Operation-Name", "X-Request-Id"],
+    allowedHeaders: [
+      "Authorization",
+      "Content-Type",
+      "Apollo-Require-Preflight",
+      "X-Apollo-Operation-Name",
+      "X-Request-Id",
+    ],
     exposedHeaders: ["Retry-After", "WWW-Authenticate", "X-Request-Id"],
     maxAge: 600,
     // The OPTIONS /graphql route answers (204 with Allow), after the headers are set;

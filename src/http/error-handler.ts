@@ -7,12 +7,20 @@ import { ERROR_STATUS, MESSAGES, errorBody, type ErrorCode } from "../shared/err
 // limit) answered in GraphQL's error shape, with Fastify's 4xx status and
 // nothing of the stack.
 
-const HTTP_CODES = ["METHOD_NOT_ALLOWED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "REQUEST_HEADER_FIELDS_TOO_LARGE"] as const;
+const HTTP_CODES = [
+  "METHOD_NOT_ALLOWED",
+  "REQUEST_TIMEOUT",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "REQUEST_HEADER_FIELDS_TOO_LARGE",
+] as const;
 
 /** The code of a status Fastify chose, from the one table of codes. */
 function codeFor(status: number): ErrorCode {
   if (status === 404) return "NOT_FOUND";
-  return HTTP_CODES.find((code) => ERROR_STATUS[code] === status) ?? (status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR");
+  return (
+    HTTP_CODES.find((code) => ERROR_STATUS[code] === status) ?? (status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR")
+  );
 }
 
 /** Fastify's refusals, in our words. */

@@ -8,7 +8,10 @@ import type { FastifyInstance } from "fastify";
 // Apollo stops only when no request is left.
 
 /** Returns the close function; calling it again returns the same promise. */
-export function registerGracefulClose(fastify: FastifyInstance, apollo: { stop(): Promise<void> }): () => Promise<void> {
+export function registerGracefulClose(
+  fastify: FastifyInstance,
+  apollo: { stop(): Promise<void> },
+): () => Promise<void> {
   let closing = false;
 
   fastify.addHook("onSend", async (_request, reply) => {

@@ -53,13 +53,21 @@ function load(): Loaded {
   for (const [name, { path, type }] of Object.entries(SOURCES)) {
     const body = readFileSync(path);
     const hash = createHash("sha256").update(body).digest("base64url");
-    assets.set(name, { body, type: `${type}; charset=utf-8`, etag: `"${hash.slice(0, 27)}"`, version: hash.slice(0, 12) });
+    assets.set(name, {
+      body,
+      type: `${type}; charset=utf-8`,
+      etag: `"${hash.slice(0, 27)}"`,
+      version: hash.slice(0, 12),
+    });
   }
-  const html = readFileSync(join(OWN_FILES, "index.html"), "utf8").replace(/\{\{asset:([\w.-]+)\}\}/g, (_m, name: string) => {
-    const asset = assets.get(name);
-    if (!asset) throw new Error(`playground: index.html names an unknown asset ${name}`);
-    return `${ASSET_PREFIX}${name}?v=${asset.version}`;
-  });
+  const html = readFileSync(join(OWN_FILES, "index.html"), "utf8").replace(
+    /\{\{asset:([\w.-]+)\}\}/g,
+    (_m, name: string) => {
+      const asset = assets.get(name);
+      if (!asset) throw new Error(`playground: index.html names an unknown asset ${name}`);
+      return `${ASSET_PREFIX}${name}?v=${asset.version}`;
+    },
+  );
   loaded = { assets, pageParts: html.split("{{nonce}}") };
   return loaded;
 }
@@ -119,24 +127,24 @@ export function registerPlayground(fastify: FastifyInstance): void {
   });
 
   fastify.get(`${ASSET_PREFIX}:file`, async (request, reply) => {
-      const { file } = request.params as { file: string };
-      const asset = load().assets.get(file);
-      if (!asset) {
-        return reply.code(404).type("text/plain; charset=utf-8").send(`No playground asset ${file}.`);
-      }
-      const { v } = request.query as { v?: string };
-      reply
-        .header("content-type", asset.type)
-        .header("etag", asset.etag)
-        .header("x-content-type-options", "nosniff")
-        .header("vary", "Accept-Encoding")
-        // A versioned URL never changes content; an unversioned one is revalidated.
-        .header("cache-control", v === asset.version ? "public, max-age=31536000, immutable" : "no-cache");
-      if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
-      if (/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) {
-        asset.gzipped ??= gzipSync(asset.body);
-        return reply.header("content-encoding", "gzip").send(asset.gzipped);
-      }
-      return reply.send(asset.body);
+    const { file } = request.params as { file: string };
+    const asset = load().assets.get(file);
+    if (!asset) {
+      return reply.code(404).type("text/plain; charset=utf-8").send(`No playground asset ${file}.`);
+    }
+    const { v } = request.query as { v?: string };
+    reply
+      .header("content-type", asset.type)
+      .header("etag", asset.etag)
+      .header("x-content-type-options", "nosniff")
+      .header("vary", "Accept-Encoding")
+      // A versioned URL never changes content; an unversioned one is revalidated.
+      .header("cache-control", v === asset.version ? "public, max-age=31536000, immutable" : "no-cache");
+    if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
+    if (/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) {
+      asset.gzipped ??= gzipSync(asset.body);
+      return reply.header("content-encoding", "gzip").send(asset.gzipped);
+    }
+    return reply.send(asset.body);
   });
 }

@@ -58,7 +58,12 @@ export function registerRequestChecks(fastify: FastifyInstance): void {
     // can be made of the request: a client error, before anything reads it.
     // Apollo's integration builds one from Fastify's host and protocol (from
     // X-Forwarded-Host/-Proto behind a trusted proxy), so those are checked too.
-    if (countHeader(request, "host") !== 1 || !usableHost(request.headers.host) || !usableHost(request.host) || !buildsUrl(request)) {
+    if (
+      countHeader(request, "host") !== 1 ||
+      !usableHost(request.headers.host) ||
+      !usableHost(request.host) ||
+      !buildsUrl(request)
+    ) {
       return refuse(reply, 400, "BAD_REQUEST", "The request has no usable Host header.");
     }
 

@@ -33,7 +33,11 @@ async function requireUser(app: App, username: string, message = `User ${usernam
 }
 
 /** Asks for a password twice until both match and the rules pass (Django's loop). */
-async function askPassword(prompter: Prompter, user: { username?: string; email?: string }, attempts = 3): Promise<string> {
+async function askPassword(
+  prompter: Prompter,
+  user: { username?: string; email?: string },
+  attempts = 3,
+): Promise<string> {
   for (let i = 0; i < attempts; i++) {
     const password = await prompter.ask("Password: ", { hidden: true });
     const again = await prompter.ask("Password (again): ", { hidden: true });
@@ -107,7 +111,8 @@ export function buildProgram(): Command {
               const hint = fallback ? ` (leave blank to use '${fallback}')` : "";
               const answer = (await prompter.ask(`Username${hint}: `)).trim() || fallback;
               if (!answer) console.error("Error: This field cannot be blank.");
-              else if (await app.services.users.findByUsername(answer)) console.error("Error: That username is already taken.");
+              else if (await app.services.users.findByUsername(answer))
+                console.error("Error: That username is already taken.");
               else username = answer;
             }
             // Checked at its prompt and asked again, as Django does, so a

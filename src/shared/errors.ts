@@ -32,7 +32,13 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-const CONTRACT_CODES: ReadonlySet<string> = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"] satisfies ErrorCode[]);
+const CONTRACT_CODES: ReadonlySet<string> = new Set([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "BAD_USER_INPUT",
+  "TOO_MANY_REQUESTS",
+] satisfies ErrorCode[]);
 
 /** The contract's own answers: a stack trace says nothing useful about them, even in development. */
 export function isContractCode(code: unknown): code is ErrorCode {
@@ -84,7 +90,12 @@ export function errorBody(code: ErrorCode, message: string) {
   return { errors: [{ message, extensions: { code } }] };
 }
 
-function contractError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: Map<string, string>) {
+function contractError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+  headers?: Map<string, string>,
+) {
   const status = ERROR_STATUS[code];
   // A 200 is the default: only a status that differs rides along.
   const http = status === 200 ? {} : { http: { status, ...(headers ? { headers } : {}) } };
@@ -135,7 +146,12 @@ export class BadInputError extends GraphQLError {
 export class ThrottledError extends GraphQLError {
   constructor(retryAfterSeconds: number) {
     const wait = Math.max(1, Math.ceil(retryAfterSeconds));
-    const e = contractError("TOO_MANY_REQUESTS", MESSAGES.throttled(wait), { retryAfter: wait }, new Map([["retry-after", String(wait)]]));
+    const e = contractError(
+      "TOO_MANY_REQUESTS",
+      MESSAGES.throttled(wait),
+      { retryAfter: wait },
+      new Map([["retry-after", String(wait)]]),
+    );
     super(e.message, e.options);
   }
 }

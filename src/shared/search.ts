@@ -12,7 +12,12 @@ export function searchTerms(search: string | undefined | null): string[] {
       const phrase = term.slice(1, -1).trim();
       if (phrase) terms.push(phrase);
     } else {
-      terms.push(...term.split(",").map((s) => s.trim()).filter(Boolean));
+      terms.push(
+        ...term
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
     }
   }
   return terms;

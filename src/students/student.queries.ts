@@ -26,6 +26,8 @@ export function listStudents(
 }
 
 export async function findStudent(db: SqlRunner, id: number): Promise<StudentRow | null> {
-  const [row] = await db.$queryRaw<StudentRow[]>`SELECT ${columnList(students)} FROM ${from(students)} WHERE "id" = ${id}`;
+  const [row] = await db.$queryRaw<
+    StudentRow[]
+  >`SELECT ${columnList(students)} FROM ${from(students)} WHERE "id" = ${id}`;
   return row ?? null;
 }

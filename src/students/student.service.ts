@@ -79,7 +79,10 @@ export class StudentService {
   }
 
   /** Inserts students as they are (rolls kept, ids new). For `manage import-django`. */
-  async importMany(rows: { name: string; roll: number; city: string; createdAt: Date; updatedAt: Date }[], tx: Transaction): Promise<void> {
+  async importMany(
+    rows: { name: string; roll: number; city: string; createdAt: Date; updatedAt: Date }[],
+    tx: Transaction,
+  ): Promise<void> {
     await tx.student.createMany({ data: rows });
   }
 

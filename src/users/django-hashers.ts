@@ -119,7 +119,13 @@ export async function verifyDjangoPassword(encoded: string, password: string): P
       case "pbkdf2_sha256":
       case "pbkdf2_sha1": {
         const digest = parsed.algorithm === "pbkdf2_sha256" ? "sha256" : "sha1";
-        const derived = await pbkdf2Async(secret, Buffer.from(parsed.salt, "utf8"), parsed.iterations, parsed.hash.length, digest);
+        const derived = await pbkdf2Async(
+          secret,
+          Buffer.from(parsed.salt, "utf8"),
+          parsed.iterations,
+          parsed.hash.length,
+          digest,
+        );
         return sameBytes(derived, parsed.hash);
       }
       case "argon2":

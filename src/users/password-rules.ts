@@ -44,9 +44,7 @@ export function passwordProblems(password: string, user: UserAttributes = {}): s
     if (!value) continue;
     const parts = [...value.toLowerCase().split(/\W+/u), value.toLowerCase()].filter(Boolean);
     // Django skips parts too different in length to reach the threshold.
-    const similar = parts.some(
-      (part) => lower.length < 10 * part.length && quickRatio(lower, part) >= MAX_SIMILARITY,
-    );
+    const similar = parts.some((part) => lower.length < 10 * part.length && quickRatio(lower, part) >= MAX_SIMILARITY);
     if (similar) {
       problems.push(`The password is too similar to the ${ATTRIBUTE_NAMES[attribute]}.`);
       break;

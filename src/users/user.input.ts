@@ -11,7 +11,11 @@ export class NewUserInput {
   @Field()
   password!: string;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: "Honoured only when a staff user creates the account." })
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: "Honoured only when a staff user creates the account.",
+  })
   isStaff?: boolean | null;
 }
 

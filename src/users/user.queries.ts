@@ -1,12 +1,31 @@
 import type { UserModel } from "../db/models";
 import type { Database } from "../db/database-url";
-import { columnList, from, join, orderBy, pageOf, searchCondition, sql, table, type RowOfTable, type SqlRunner } from "../db/sql";
+import {
+  columnList,
+  from,
+  join,
+  orderBy,
+  pageOf,
+  searchCondition,
+  sql,
+  table,
+  type RowOfTable,
+  type SqlRunner,
+} from "../db/sql";
 import { USER_ORDER_SQL, type UserOrder } from "./user.type";
 
 // The User table's SQL. Columns are typed from Prisma's generated model, so
 // renaming one in the Prisma schema fails to compile here.
 
-export const publicUsers = table<UserModel>()("User", ["id", "username", "email", "isStaff", "isActive", "dateJoined", "lastLogin"]);
+export const publicUsers = table<UserModel>()("User", [
+  "id",
+  "username",
+  "email",
+  "isStaff",
+  "isActive",
+  "dateJoined",
+  "lastLogin",
+]);
 
 export type PublicUserRow = RowOfTable<typeof publicUsers>;
 

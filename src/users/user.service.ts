@@ -35,7 +35,15 @@ export interface ListQuery {
 
 /** A user whose password was just checked, with the version of that password. */
 export interface Credentials {
-  user: { id: number; username: string; email: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null };
+  user: {
+    id: number;
+    username: string;
+    email: string;
+    isStaff: boolean;
+    isActive: boolean;
+    dateJoined: Date;
+    lastLogin: Date | null;
+  };
   credentialVersion: number;
 }
 
@@ -115,7 +123,10 @@ export class UserService {
 
   /** The current password's version of an existing user, for a key issued with it. */
   async checkPassword(userId: number, password: string): Promise<number | null> {
-    const row = await this.db.prisma.user.findUnique({ where: { id: userId }, select: { password: true, credentialVersion: true } });
+    const row = await this.db.prisma.user.findUnique({
+      where: { id: userId },
+      select: { password: true, credentialVersion: true },
+    });
     if (!row || !(await verifyPassword(row.password, password))) return null;
     return row.credentialVersion;
   }
@@ -130,7 +141,10 @@ export class UserService {
   }
 
   /** The rules of a PATCH, checked before any write (a password is checked against the new username and email). */
-  async validatePatch(id: string, input: Nullable<{ username: string; email: string; password: string; isStaff: boolean; isActive: boolean }>) {
+  async validatePatch(
+    id: string,
+    input: Nullable<{ username: string; email: string; password: string; isStaff: boolean; isActive: boolean }>,
+  ) {
     const data = validate(userSchemas.patch, patchFields(input));
     if (data.password !== undefined) {
       const current = await this.get(id);
@@ -175,7 +189,15 @@ export class UserService {
    * checked, then upgraded on login). For `manage import-django`, inside its transaction.
    */
   importMany(
-    rows: { username: string; email: string; password: string; isStaff: boolean; isActive: boolean; dateJoined: Date; lastLogin: Date | null }[],
+    rows: {
+      username: string;
+      email: string;
+      password: string;
+      isStaff: boolean;
+      isActive: boolean;
+      dateJoined: Date;
+      lastLogin: Date | null;
+    }[],
     tx: Transaction,
   ) {
     return tx.user.createManyAndReturn({ data: rows, select: { id: true, username: true } });
@@ -193,7 +215,11 @@ export class UserService {
     }
   }
 
-  private async save(id: string, data: { username?: string; email?: string; isStaff?: boolean; isActive?: boolean }, tx: Transaction = this.db.prisma) {
+  private async save(
+    id: string,
+    data: { username?: string; email?: string; isStaff?: boolean; isActive?: boolean },
+    tx: Transaction = this.db.prisma,
+  ) {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
     try {

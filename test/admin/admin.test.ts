@@ -163,7 +163,14 @@ describe("the admin in a browser", () => {
       await row.waitFor();
       await row.getByRole("button", { name: "Revoke" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
-      await eventually(async () => expect(await page.getByRole("row").filter({ hasText: key.slice(0, 8) }).count()).toBe(0));
+      await eventually(async () =>
+        expect(
+          await page
+            .getByRole("row")
+            .filter({ hasText: key.slice(0, 8) })
+            .count(),
+        ).toBe(0),
+      );
       const refused = await api(key, ME);
       expect(refused.status).toBe(401);
       expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message).toBe("Invalid token.");
@@ -243,7 +250,9 @@ describe("the admin in a browser", () => {
       await page.goto(`${server.url}/admin#/students`);
       await page.getByRole("alert").filter({ hasText: "Invalid token." }).waitFor();
       await page.screenshot({ path: join(ARTIFACTS, "admin-revoked.png") });
-      expect(graphql.filter((r) => r.status !== 200).every((r) => r.status === 401 && r.operation === "AdminStudents")).toBe(true);
+      expect(
+        graphql.filter((r) => r.status !== 200).every((r) => r.status === 401 && r.operation === "AdminStudents"),
+      ).toBe(true);
       await page.getByRole("button", { name: "Sign in" }).waitFor();
       // Chromium logs every 4xx answer; the 401 is the point here, nothing else may fail.
       expect(problems.filter((p) => !/status of 401/.test(p))).toEqual([]);
@@ -257,7 +266,10 @@ describe("the admin in a browser", () => {
       const throttled = await startServer({ LOGIN_RATE: "2/min" });
       try {
         await throttled.user("boss", { password: PASSWORD, staff: true });
-        const { page, problems, graphql } = await watchedPage(await launch(), new URL(throttled.url).origin, { width: 390, height: 844 });
+        const { page, problems, graphql } = await watchedPage(await launch(), new URL(throttled.url).origin, {
+          width: 390,
+          height: 844,
+        });
         await page.goto(`${throttled.url}/admin`);
         await page.getByRole("button", { name: "Sign in" }).waitFor();
         for (let attempt = 0; attempt < 3; attempt++) {
@@ -277,7 +289,10 @@ describe("the admin in a browser", () => {
         expect(first).toBeGreaterThan(1);
         expect(first).toBeLessThanOrEqual(60);
         await expect(page.getByRole("button", { name: /Sign in/ }).isDisabled()).resolves.toBe(true);
-        await eventually(async () => expect(Number(/in (\d+) s/.exec(await countdown.innerText())![1])).toBeLessThan(first), 3000);
+        await eventually(
+          async () => expect(Number(/in (\d+) s/.exec(await countdown.innerText())![1])).toBeLessThan(first),
+          3000,
+        );
         await page.getByRole("alert").filter({ hasText: "Request was throttled." }).waitFor();
         await page.screenshot({ path: join(ARTIFACTS, "admin-throttled-phone.png") });
         expect(graphql.map((r) => r.status)).toEqual([200, 200, 429]);

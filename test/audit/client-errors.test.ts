@@ -6,7 +6,11 @@ import { startServer, type TestServer } from "../support/server";
 // (INTERNAL_SERVER_ERROR, "Internal server error." in production).
 
 const post = (server: TestServer, body: unknown) =>
-  fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 describe.each([["development"], ["production"]])("NODE_ENV=%s", (NODE_ENV) => {
   let server: TestServer;
@@ -41,7 +45,10 @@ describe.each([["development"], ["production"]])("NODE_ENV=%s", (NODE_ENV) => {
       const json = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(res.status).toBe(200);
       expect(json.errors).toHaveLength(1);
-      expect(json.errors[0]).toMatchObject({ message: "PersistedQueryNotSupported", extensions: { code: "PERSISTED_QUERY_NOT_SUPPORTED" } });
+      expect(json.errors[0]).toMatchObject({
+        message: "PersistedQueryNotSupported",
+        extensions: { code: "PERSISTED_QUERY_NOT_SUPPORTED" },
+      });
     }
   });
 

@@ -17,18 +17,23 @@ afterAll(() => server.close());
 type ErrorBody = { errors: { message: string; extensions: { code: string } }[] };
 
 describe("methods /graphql does not take", () => {
-  it.each(["PUT", "PATCH", "DELETE"])("%s: 405 with Allow, in GraphQL's error shape, and nothing runs", async (method) => {
-    const before = await server.app.db.prisma.token.count();
-    const res = await fetch(`${server.url}/graphql`, {
-      method,
-      headers: { "content-type": "application/json", ...auth(key) },
-      body: JSON.stringify({ query: "mutation { revokeAllTokens }" }),
-    });
-    expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
-    expect(await res.json()).toEqual({ errors: [{ message: `Method "${method}" not allowed.`, extensions: { code: "METHOD_NOT_ALLOWED" } }] });
-    expect(await server.app.db.prisma.token.count()).toBe(before);
-  });
+  it.each(["PUT", "PATCH", "DELETE"])(
+    "%s: 405 with Allow, in GraphQL's error shape, and nothing runs",
+    async (method) => {
+      const before = await server.app.db.prisma.token.count();
+      const res = await fetch(`${server.url}/graphql`, {
+        method,
+        headers: { "content-type": "application/json", ...auth(key) },
+        body: JSON.stringify({ query: "mutation { revokeAllTokens }" }),
+      });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
+      expect(await res.json()).toEqual({
+        errors: [{ message: `Method "${method}" not allowed.`, extensions: { code: "METHOD_NOT_ALLOWED" } }],
+      });
+      expect(await server.app.db.prisma.token.count()).toBe(before);
+    },
+  );
 
   it("an unknown path is still a 404", async () => {
     const res = await fetch(`${server.url}/graphqlx`, { method: "PUT" });
@@ -38,12 +43,20 @@ describe("methods /graphql does not take", () => {
 });
 
 /** A raw request, so headers over Node's limit can be sent (fetch refuses some). */
-function raw(headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function raw(
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const url = new URL(`${server.url}/graphql`);
   const body = JSON.stringify({ query: "{ me { username } }" });
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/json", ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -61,7 +74,9 @@ describe("very long Authorization headers", () => {
     const res = await raw({ authorization: `Token ${"a".repeat(8 * 1024)}` });
     expect(res.status).toBe(401);
     expect(res.headers["www-authenticate"]).toBe("Token");
-    expect(JSON.parse(res.body)).toMatchObject({ errors: [{ message: "Invalid token.", extensions: { code: "UNAUTHENTICATED" } }] });
+    expect(JSON.parse(res.body)).toMatchObject({
+      errors: [{ message: "Invalid token.", extensions: { code: "UNAUTHENTICATED" } }],
+    });
   });
 
   it("over Node's 16 KB header limit: 431 in GraphQL's error shape, never a 500", async () => {
@@ -69,7 +84,9 @@ describe("very long Authorization headers", () => {
     expect(res.status).toBe(431);
     expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(JSON.parse(res.body)).toEqual({
-      errors: [{ message: "The request headers are too large.", extensions: { code: "REQUEST_HEADER_FIELDS_TOO_LARGE" } }],
+      errors: [
+        { message: "The request headers are too large.", extensions: { code: "REQUEST_HEADER_FIELDS_TOO_LARGE" } },
+      ],
     });
   });
 

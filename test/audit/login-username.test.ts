@@ -12,7 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const register = (username: string) => server.run(RegisterDocument, { input: { username, email: "", password: "fjord lantern 77" } });
+const register = (username: string) =>
+  server.run(RegisterDocument, { input: { username, email: "", password: "fjord lantern 77" } });
 const obtain = (username: string, password: string, headers?: Record<string, string>) =>
   server.run(ObtainTokenDocument, { username, password }, headers);
 // Distinct client addresses, so only the per-username counter is in play.

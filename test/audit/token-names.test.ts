@@ -24,7 +24,10 @@ const tokenCount = () => server.app.db.prisma.token.count({ where: { userId: ami
 
 it("createToken refuses a name over 100 characters and issues nothing", async () => {
   const before = await tokenCount();
-  expectError(await server.run(CreateTokenDocument, { userId: String(amitId), name: "n".repeat(101) }, auth(admin)), TOO_LONG);
+  expectError(
+    await server.run(CreateTokenDocument, { userId: String(amitId), name: "n".repeat(101) }, auth(admin)),
+    TOO_LONG,
+  );
   expect(await tokenCount()).toBe(before);
 });
 
@@ -34,13 +37,18 @@ it("createToken takes 100 characters (counted as characters, after trimming) and
   expect(res.body.errors).toBeUndefined();
   const blank = await server.run(CreateTokenDocument, { userId: String(amitId), name: "   " }, auth(admin));
   expect(blank.body.errors).toBeUndefined();
-  const names = (await server.app.db.prisma.token.findMany({ where: { userId: amitId }, orderBy: { id: "desc" }, take: 2 })).map((t) => t.name);
+  const names = (
+    await server.app.db.prisma.token.findMany({ where: { userId: amitId }, orderBy: { id: "desc" }, take: 2 })
+  ).map((t) => t.name);
   expect(names).toEqual(["admin", name]);
 });
 
 it("obtainToken applies the same rule, before counting a login attempt", async () => {
   const before = await tokenCount();
-  expectError(await server.run(ObtainTokenDocument, { username: "amit", password: amitPassword, name: "n".repeat(1000) }), TOO_LONG);
+  expectError(
+    await server.run(ObtainTokenDocument, { username: "amit", password: amitPassword, name: "n".repeat(1000) }),
+    TOO_LONG,
+  );
   expect(await tokenCount()).toBe(before);
   const ok = await server.run(ObtainTokenDocument, { username: "amit", password: amitPassword, name: "laptop" });
   expect(ok.body.errors).toBeUndefined();
@@ -50,7 +58,11 @@ it("manage create-token --name refuses the same names, exit 1, nothing issued", 
   const env = { DATABASE_URL: server.app.config.DATABASE_URL.url };
   const before = await tokenCount();
   const res = await runNode("dist/manage/manage.js", ["create-token", "amit", "--name", "n".repeat(101)], { env });
-  expect(res).toEqual({ code: 1, stdout: "", stderr: "Error: name: Ensure this field has no more than 100 characters.\n" });
+  expect(res).toEqual({
+    code: 1,
+    stdout: "",
+    stderr: "Error: name: Ensure this field has no more than 100 characters.\n",
+  });
   expect(await tokenCount()).toBe(before);
   const ok = await runNode("dist/manage/manage.js", ["create-token", "amit", "--name", "n".repeat(100)], { env });
   expect(ok.code).toBe(0);

@@ -54,18 +54,24 @@ describe("Authorization header", () => {
     const { request } = await import("node:http");
     const body = JSON.stringify({ query: "{ me { username } }" });
     const res = await new Promise<{ status: number; text: string; www: string | undefined }>((resolve, reject) => {
-      const req = request(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" } }, (r) => {
-        let text = "";
-        r.on("data", (d) => (text += d));
-        r.on("end", () => resolve({ status: r.statusCode!, text, www: r.headers["www-authenticate"] as string }));
-      });
+      const req = request(
+        `${server.url}/graphql`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (r) => {
+          let text = "";
+          r.on("data", (d) => (text += d));
+          r.on("end", () => resolve({ status: r.statusCode!, text, www: r.headers["www-authenticate"] as string }));
+        },
+      );
       req.on("error", reject);
       req.setHeader("authorization", Buffer.from("Token clé🔑", "utf8").toString("latin1"));
       req.end(body);
     });
     expect(res.status).toBe(401);
     expect(res.www).toBe("Token");
-    expect(JSON.parse(res.text).errors[0].message).toBe("Invalid token header. Token string should not contain invalid characters.");
+    expect(JSON.parse(res.text).errors[0].message).toBe(
+      "Invalid token header. Token string should not contain invalid characters.",
+    );
   });
 
   it("rejects a revoked key", async () => {
@@ -82,12 +88,19 @@ describe("Authorization header", () => {
 
   it("rejects an expired key", async () => {
     const { id, token } = await server.user("expired");
-    await server.app.db.prisma.token.updateMany({ where: { userId: id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await server.app.db.prisma.token.updateMany({
+      where: { userId: id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     await expect401(`Token ${token}`, "Token has expired.");
   });
 
   it("rejects bad credentials even for a mutation that needs none", async () => {
-    const res = await server.run(ObtainTokenDocument, { username: "amit", password: "x" }, { authorization: "Token nope" });
+    const res = await server.run(
+      ObtainTokenDocument,
+      { username: "amit", password: "x" },
+      { authorization: "Token nope" },
+    );
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0]?.message).toBe("Invalid token.");
   });

@@ -25,7 +25,14 @@ describe("key lookup", () => {
     const res = await server.run(ViewerDocument, {}, auth(token));
     expect(res.status).toBe(200);
     const me = res.body.data?.me;
-    expect(me).toMatchObject({ id: String(id), username: "nirmala", email: "nirmala@example.com", isStaff: true, isActive: true, lastLogin: null });
+    expect(me).toMatchObject({
+      id: String(id),
+      username: "nirmala",
+      email: "nirmala@example.com",
+      isStaff: true,
+      isActive: true,
+      lastLogin: null,
+    });
     expect(me?.dateJoined).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -37,7 +44,10 @@ describe("key lookup", () => {
     await expect401(revoked.token, "Invalid token.");
 
     const expired = await server.user("expired");
-    await server.app.db.prisma.token.updateMany({ where: { userId: expired.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await server.app.db.prisma.token.updateMany({
+      where: { userId: expired.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     await expect401(expired.token, "Token has expired.");
 
     const inactive = await server.user("inactive");
@@ -47,14 +57,18 @@ describe("key lookup", () => {
 
   it("accepts a key whose expiry is still ahead", async () => {
     const later = await server.user("later");
-    await server.app.db.prisma.token.updateMany({ where: { userId: later.id }, data: { expiresAt: new Date(Date.now() + 60_000) } });
+    await server.app.db.prisma.token.updateMany({
+      where: { userId: later.id },
+      data: { expiresAt: new Date(Date.now() + 60_000) },
+    });
     const res = await server.run(ViewerDocument, {}, auth(later.token));
     expect(res.body.data?.me?.username).toBe("later");
   });
 
   it("costs one statement per request once lastUsedAt is fresh, and writes lastUsedAt at most once a minute", async () => {
     const { id, token } = await server.user("counted");
-    const lastUsed = async () => (await server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } })).lastUsedAt;
+    const lastUsed = async () =>
+      (await server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } })).lastUsedAt;
     expect(await lastUsed()).toBeNull();
 
     await server.run(ViewerDocument, {}, auth(token));

@@ -106,7 +106,9 @@ describe("register", () => {
   it("is FORBIDDEN when ALLOW_REGISTRATION=false, and creates nobody", async () => {
     const closed = await startServer({ ALLOW_REGISTRATION: "false" });
     try {
-      const res = await closed.run(RegisterDocument, { input: { username: "latecomer", email: "", password: "maple-Syrup-77" } });
+      const res = await closed.run(RegisterDocument, {
+        input: { username: "latecomer", email: "", password: "maple-Syrup-77" },
+      });
       expectError(res, { code: "FORBIDDEN" });
       expect(await closed.app.db.prisma.user.count({ where: { username: "latecomer" } })).toBe(0);
     } finally {
@@ -153,7 +155,9 @@ describe("revokeToken and revokeAllTokens", () => {
     const spare = (await login(server, "pruner")).token;
     const list = await server.run(MyTokensDocument, {}, auth(token));
     const spareId = list.body.data!.myTokens.find((t) => !t.current)!.id;
-    expect((await server.run(RevokeTokenDocument, { id: spareId }, auth(token))).body.data).toEqual({ revokeToken: true });
+    expect((await server.run(RevokeTokenDocument, { id: spareId }, auth(token))).body.data).toEqual({
+      revokeToken: true,
+    });
     expectError(await me(server, spare), { code: "UNAUTHENTICATED", message: "Invalid token." });
     expectError(await server.run(RevokeTokenDocument, { id: spareId }, auth(token)), NOT_FOUND);
     expectError(await server.run(RevokeTokenDocument, { id: "garbage" }, auth(token)), NOT_FOUND);
@@ -176,7 +180,8 @@ describe("revokeToken and revokeAllTokens", () => {
     const { token: bystander } = await server.user("bystander");
     const others = [(await login(server, "purger")).token, (await login(server, "purger")).token];
     expect((await server.run(RevokeAllTokensDocument, {}, auth(token))).body.data).toEqual({ revokeAllTokens: 3 });
-    for (const key of [token, ...others]) expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
+    for (const key of [token, ...others])
+      expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
     expect((await me(server, bystander)).body.data).toEqual({ me: { username: "bystander" } });
   });
 
@@ -189,25 +194,36 @@ describe("revokeToken and revokeAllTokens", () => {
 describe("changePassword", () => {
   it("refuses a wrong old password as a field error and changes nothing", async () => {
     const { token } = await server.user("forgetful");
-    expectError(await server.run(ChangePasswordDocument, { oldPassword: "wrong one", newPassword: "fresh-Pine-cone-8" }, auth(token)), {
-      code: "BAD_USER_INPUT",
-      fields: { oldPassword: ["Your old password was entered incorrectly. Please enter it again."] },
-    });
+    expectError(
+      await server.run(
+        ChangePasswordDocument,
+        { oldPassword: "wrong one", newPassword: "fresh-Pine-cone-8" },
+        auth(token),
+      ),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { oldPassword: ["Your old password was entered incorrectly. Please enter it again."] },
+      },
+    );
     expect((await me(server, token)).body.data).toEqual({ me: { username: "forgetful" } });
   });
 
   it("applies the password rules to the new password", async () => {
     const { token } = await server.user("ruled");
-    expectError(await server.run(ChangePasswordDocument, { oldPassword: PASSWORD, newPassword: "12345678" }, auth(token)), {
-      code: "BAD_USER_INPUT",
-      fields: { newPassword: ["This password is too common.", "This password is entirely numeric."] },
-    });
+    expectError(
+      await server.run(ChangePasswordDocument, { oldPassword: PASSWORD, newPassword: "12345678" }, auth(token)),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { newPassword: ["This password is too common.", "This password is entirely numeric."] },
+      },
+    );
   });
 
   it("revokes every old key and returns a fresh one", async () => {
     const { token } = await server.user("changer");
     const other = (await login(server, "changer")).token;
-    const res = await server.run(ChangePasswordDocument,
+    const res = await server.run(
+      ChangePasswordDocument,
       { oldPassword: PASSWORD, newPassword: "fresh-Pine-cone-8" },
       auth(token),
     );
@@ -215,8 +231,11 @@ describe("changePassword", () => {
     expect(fresh.user.username).toBe("changer");
     expect(fresh.token).toMatch(/^[0-9a-f]{40}$/);
     expect((await me(server, fresh.token)).body.data).toEqual({ me: { username: "changer" } });
-    for (const key of [token, other]) expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
-    expectError(await server.run(ObtainTokenDocument, { username: "changer", password: PASSWORD }), { code: "BAD_USER_INPUT" });
+    for (const key of [token, other])
+      expectError(await me(server, key), { code: "UNAUTHENTICATED", message: "Invalid token." });
+    expectError(await server.run(ObtainTokenDocument, { username: "changer", password: PASSWORD }), {
+      code: "BAD_USER_INPUT",
+    });
     await login(server, "changer", "fresh-Pine-cone-8");
   });
 });
@@ -225,10 +244,7 @@ describe("createToken and tokens (staff)", () => {
   it("issues a named key for any user, listed in the staff view", async () => {
     const { token: admin } = await server.user("issuer", { staff: true });
     const { id } = await server.user("recipient");
-    const res = await server.run(CreateTokenDocument,
-      { userId: String(id), name: "ci-runner" },
-      auth(admin),
-    );
+    const res = await server.run(CreateTokenDocument, { userId: String(id), name: "ci-runner" }, auth(admin));
     const issued = res.body.data!.createToken;
     expect(issued.user.username).toBe("recipient");
     expect((await me(server, issued.token)).body.data).toEqual({ me: { username: "recipient" } });
@@ -238,7 +254,11 @@ describe("createToken and tokens (staff)", () => {
     expect(list.body.data!.tokens).toEqual([
       expect.objectContaining({ name: "test", current: false }),
       expect.objectContaining({ name: "ci-runner", prefix: issued.token.slice(0, 8), current: false }),
-      expect.objectContaining({ name: "admin", prefix: unnamed.body.data!.createToken.token.slice(0, 8), current: false }),
+      expect.objectContaining({
+        name: "admin",
+        prefix: unnamed.body.data!.createToken.token.slice(0, 8),
+        current: false,
+      }),
     ]);
   });
 
@@ -343,7 +363,9 @@ describe("LOGIN_RATE", () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
       expect(error.message).toBe(`Request was throttled. Expected available in ${retryAfter} seconds.`);
       // Even the right password waits now: the throttle is checked first.
-      expectError(await limited.run(ObtainTokenDocument, { username: "bruteforced", password: PASSWORD }), { code: "TOO_MANY_REQUESTS" });
+      expectError(await limited.run(ObtainTokenDocument, { username: "bruteforced", password: PASSWORD }), {
+        code: "TOO_MANY_REQUESTS",
+      });
     } finally {
       await limited.close();
     }

@@ -10,7 +10,11 @@ const PASSWORD = "a long enough passphrase 1";
 // Real processes start slowly on a busy machine.
 jest.setTimeout(180_000);
 
-async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+async function waitUntil<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -71,11 +75,17 @@ describe.each([1, 2])(`SIGTERM with requests in flight, WEB_CONCURRENCY=%i (${te
   afterAll(() => server?.stop("SIGKILL"));
 
   it("finishes them, then exits 0", async () => {
-    server = await startProcess({ DATABASE_URL: await freshDatabaseUrl(), WEB_CONCURRENCY: String(workers), MIGRATE_ON_START: "false" });
+    server = await startProcess({
+      DATABASE_URL: await freshDatabaseUrl(),
+      WEB_CONCURRENCY: String(workers),
+      MIGRATE_ON_START: "false",
+    });
     // Each sign-up hashes a password (tens of ms on the thread pool), so the
     // others are still running when the first answer arrives.
     const requests = Array.from({ length: 6 }, (_, i) =>
-      postOnOwnConnection(server.url, RegisterDocument, { input: { username: `drain${i}`, email: `drain${i}@example.com`, password: PASSWORD } }),
+      postOnOwnConnection(server.url, RegisterDocument, {
+        input: { username: `drain${i}`, email: `drain${i}@example.com`, password: PASSWORD },
+      }),
     );
     await Promise.race(requests);
     const exit = server.stop("SIGTERM");

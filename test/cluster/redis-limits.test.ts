@@ -55,6 +55,9 @@ describeRedis("login limits in Redis (REDIS_URL), two processes", () => {
       expect(res.body.errors?.[0]?.extensions?.code).toBe("TOO_MANY_REQUESTS");
     }
     // The counters are Redis keys under this run's prefix.
-    expect((await redis.keys(`${prefix}*`)).sort()).toEqual([`${prefix}login-ip:127.0.0.1`, `${prefix}login-user:mallory`]);
+    expect((await redis.keys(`${prefix}*`)).sort()).toEqual([
+      `${prefix}login-ip:127.0.0.1`,
+      `${prefix}login-user:mallory`,
+    ]);
   });
 });

@@ -2,7 +2,13 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
 import { emptyPostgresUrl } from "../support/databases";
-import { DeleteUserDocument, ObtainTokenDocument, RegisterDocument, RevokeTokenDocument, WhoAmIDocument } from "../generated/graphql";
+import {
+  DeleteUserDocument,
+  ObtainTokenDocument,
+  RegisterDocument,
+  RevokeTokenDocument,
+  WhoAmIDocument,
+} from "../generated/graphql";
 import { stopCleanly, manage, startProcess, type ServerProcess } from "../support/processes";
 import { describePostgres } from "../support/providers";
 import { auth, runAt } from "../support/server";
@@ -31,10 +37,13 @@ describePostgres("two server processes sharing PostgreSQL", () => {
     // would start every other process, without migrating.
     a = await startProcess({ ...env, MIGRATE_ON_START: "true" });
     b = await startProcess({ ...env, MIGRATE_ON_START: "false" });
-    const admin = await manage(["createsuperuser", "--username", "admin", "--email", "admin@example.com", "--no-input"], {
-      ...env,
-      SUPERUSER_PASSWORD: PASSWORD,
-    });
+    const admin = await manage(
+      ["createsuperuser", "--username", "admin", "--email", "admin@example.com", "--no-input"],
+      {
+        ...env,
+        SUPERUSER_PASSWORD: PASSWORD,
+      },
+    );
     expect(admin.status).toBe(0);
     const login = await runAt(a.url, ObtainTokenDocument, { username: "admin", password: PASSWORD });
     adminToken = login.body.data!.obtainToken.token;
@@ -54,14 +63,20 @@ describePostgres("two server processes sharing PostgreSQL", () => {
       const applied = await client.query<{ migration_name: string }>(
         "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
       );
-      expect(applied.rows.map((r) => r.migration_name)).toEqual(readdirSync(MIGRATIONS).filter((d) => /^\d+_/.test(d)).sort());
+      expect(applied.rows.map((r) => r.migration_name)).toEqual(
+        readdirSync(MIGRATIONS)
+          .filter((d) => /^\d+_/.test(d))
+          .sort(),
+      );
     } finally {
       await client.end();
     }
   });
 
   it("accepts on B a key issued through A", async () => {
-    const reg = await runAt(a.url, RegisterDocument, { input: { username: "alice", email: "alice@example.com", password: PASSWORD } });
+    const reg = await runAt(a.url, RegisterDocument, {
+      input: { username: "alice", email: "alice@example.com", password: PASSWORD },
+    });
     const key = reg.body.data!.register.token;
     const me = await runAt(b.url, WhoAmIDocument, {}, auth(key));
     expect(me.status).toBe(200);
@@ -80,7 +95,9 @@ describePostgres("two server processes sharing PostgreSQL", () => {
   });
 
   it("makes A refuse the keys of a user deleted through B", async () => {
-    const reg = await runAt(a.url, RegisterDocument, { input: { username: "carol", email: "carol@example.com", password: PASSWORD } });
+    const reg = await runAt(a.url, RegisterDocument, {
+      input: { username: "carol", email: "carol@example.com", password: PASSWORD },
+    });
     const { token: key, user } = reg.body.data!.register;
     expect((await runAt(a.url, WhoAmIDocument, {}, auth(key))).body.data).toEqual({ me: { username: "carol" } });
     const del = await runAt(b.url, DeleteUserDocument, { id: user.id }, auth(adminToken));
@@ -95,7 +112,8 @@ describePostgres("two server processes sharing PostgreSQL", () => {
   it("counts failed logins through A and B toward one LOGIN_RATE", async () => {
     const wrong = { username: "mallory", password: "not the password" };
     const spent = [];
-    for (const server of [a, b, a].slice(0, RATE)) spent.push((await runAt(server.url, ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
+    for (const server of [a, b, a].slice(0, RATE))
+      spent.push((await runAt(server.url, ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(spent).toEqual(Array(RATE).fill("BAD_USER_INPUT"));
     for (const server of [b, a]) {
       const res = await runAt(server.url, ObtainTokenDocument, wrong);

@@ -45,7 +45,11 @@ it("a refused mutation writes nothing", async () => {
 it("looks through fragments and inline fragments", async () => {
   const named = await server.gql("query { ...F } fragment F on Query { me { id } students { count } }");
   expectError(named, { ...NOT_AUTHENTICATED, status: 401 });
-  const inline = await server.gql("{ me { id } ... on Query { ... on Query { users { count } } } }", undefined, auth(user.token));
+  const inline = await server.gql(
+    "{ me { id } ... on Query { ... on Query { users { count } } } }",
+    undefined,
+    auth(user.token),
+  );
   expectError(inline, { ...NOT_STAFF, status: 403 });
   expect(inline.body).not.toHaveProperty("data");
 });
@@ -54,7 +58,8 @@ it("follows @skip and @include with variables and their defaults", async () => {
   const skip = "query($s: Boolean!) { me { id } students @skip(if: $s) { count } }";
   expect((await server.gql(skip, { s: true })).body).toEqual({ data: { me: null } });
   expectError(await server.gql(skip, { s: false }), { ...NOT_AUTHENTICATED, status: 401 });
-  const include = "query($i: Boolean = false) { me { id } ...F @include(if: $i) } fragment F on Query { users { count } }";
+  const include =
+    "query($i: Boolean = false) { me { id } ...F @include(if: $i) } fragment F on Query { users { count } }";
   const skipped = await server.gql(include, {}, auth(user.token));
   expect(skipped.status).toBe(200);
   expect(skipped.body).toEqual({ data: { me: { id: String(user.id) } } });

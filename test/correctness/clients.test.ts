@@ -40,9 +40,14 @@ describe.each([
     const results: AuditResult[] = await auditServer({
       url: `${server.url}/graphql`,
       fetchFn: (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-        fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), ...headers() } }),
+        fetch(input, {
+          ...init,
+          headers: { ...Object.fromEntries(new Headers(init?.headers).entries()), ...headers() },
+        }),
     });
-    const failures = results.filter((r) => r.status === "error").map((r) => `${r.id} ${r.name}: ${"reason" in r ? r.reason : ""}`);
+    const failures = results
+      .filter((r) => r.status === "error")
+      .map((r) => `${r.id} ${r.name}: ${"reason" in r ? r.reason : ""}`);
     expect(failures).toEqual([]);
     const warnings = results.filter((r) => r.status === "warn").map((r) => `${r.name}`);
     expect(warnings.filter((w) => !KEPT_WARNINGS.has(w))).toEqual([]);
@@ -92,7 +97,9 @@ const viaUrql: Run = async (document, variables, token) => {
     requestPolicy: "network-only",
   });
   const isMutation = document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
-  const result = await (isMutation ? client.mutation(document, variables) : client.query(document, variables)).toPromise();
+  const result = await (
+    isMutation ? client.mutation(document, variables) : client.query(document, variables)
+  ).toPromise();
   if (!result.error) return { data: result.data };
   expect(result.error).toBeInstanceOf(CombinedError);
   const first = result.error.graphQLErrors[0];
@@ -115,7 +122,11 @@ describe.each([
   });
 
   it("gets BAD_USER_INPUT's code and message", async () => {
-    const res = await run(CorrectnessCreateStudentDocument, { input: { name: "A\u0000", roll: 1, city: "B" } }, user.token);
+    const res = await run(
+      CorrectnessCreateStudentDocument,
+      { input: { name: "A\u0000", roll: 1, city: "B" } },
+      user.token,
+    );
     expect(res.error).toEqual({ code: "BAD_USER_INPUT", message: "name: Null characters are not allowed." });
   });
 

@@ -16,17 +16,25 @@ interface Line {
 describe("in production", () => {
   let server: TestServer;
   const captured: string[] = [];
-  const lines = (): Line[] => captured.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+  const lines = (): Line[] =>
+    captured
+      .join("")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
   let token: string;
   beforeAll(async () => {
-    server = await startServer({ NODE_ENV: "production" }, { logDestination: { write: (s: string) => void captured.push(s) } });
+    server = await startServer(
+      { NODE_ENV: "production" },
+      { logDestination: { write: (s: string) => void captured.push(s) } },
+    );
     token = (await server.user("prod")).token;
   });
   afterAll(() => server.close());
 
   it.each([
     ["a field", "{ studens { count } }"],
-    ["an argument", "{ students(serch: \"a\") { count } }"],
+    ["an argument", '{ students(serch: "a") { count } }'],
     ["an enum value in the document", "{ students(orderBy: NAME_AS) { count } }"],
     ["a type", "query($o: StudentOrdr) { students { count } }"],
     ["an input field", 'mutation { createStudent(input: { nam: "a", roll: 1, city: "b" }) { id } }'],
@@ -40,7 +48,9 @@ describe("in production", () => {
     const res = await server.run(CorrectnessStudentsDocument, { orderBy: "NAME_AS" as never }, auth(token));
     expect(res.status).toBe(400);
     expect(res.body.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
-    expect(res.body.errors![0]!.message).toMatch(/^Variable "\$orderBy" got invalid value "NAME_AS"; Value "NAME_AS" does not exist in "StudentOrder" enum\.$/);
+    expect(res.body.errors![0]!.message).toMatch(
+      /^Variable "\$orderBy" got invalid value "NAME_AS"; Value "NAME_AS" does not exist in "StudentOrder" enum\.$/,
+    );
     const input = await server.gql(
       "mutation($i: StudentInput!) { createStudent(input: $i) { id } }",
       { i: { name: "a", roll: 1, city: "b", nme: "c" } },
@@ -58,7 +68,10 @@ describe("in production", () => {
       headers: { "content-type": "application/json", "x-request-id": "broken-db-1", ...auth(token) },
       body: JSON.stringify({ query: "{ me { id } students { count } }" }),
     });
-    const body = (await res.json()) as { data: unknown; errors: { message: string; extensions: Record<string, unknown> }[] };
+    const body = (await res.json()) as {
+      data: unknown;
+      errors: { message: string; extensions: Record<string, unknown> }[];
+    };
     expect(res.status).toBe(200); // the operation ran; `students` is non-null, so its null reaches the root
     expect(body.data).toBeNull();
     expect(body.errors).toEqual([
@@ -79,7 +92,10 @@ describe("in production", () => {
 describe("a failure outside the operation (the database gone while a key is looked up)", () => {
   it("is logged with the request id and answered 500 with it", async () => {
     const captured: string[] = [];
-    const server = await startServer({ NODE_ENV: "production" }, { logDestination: { write: (s: string) => void captured.push(s) } });
+    const server = await startServer(
+      { NODE_ENV: "production" },
+      { logDestination: { write: (s: string) => void captured.push(s) } },
+    );
     try {
       const { token } = await server.user("gone");
       await server.app.db.prisma.$executeRawUnsafe('DROP TABLE "Token"');

@@ -28,8 +28,31 @@ const RUNS_PER_FIELD = 12;
 
 const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n));
 const special = fc.constantFrom(
-  "\u0000", "\u0001", "\u001f", "\u007f", "\u0085", "\ud800", "\udbff", "\udc00", "\udfff", "\ud83d\ude00",
-  "\ufffe", "\uffff", "\ufeff", "\u200d", "\u202e", "\u0301", "%", "_", "\\", "'", '"', "*", "$", "\n", " ",
+  "\u0000",
+  "\u0001",
+  "\u001f",
+  "\u007f",
+  "\u0085",
+  "\ud800",
+  "\udbff",
+  "\udc00",
+  "\udfff",
+  "\ud83d\ude00",
+  "\ufffe",
+  "\uffff",
+  "\ufeff",
+  "\u200d",
+  "\u202e",
+  "\u0301",
+  "%",
+  "_",
+  "\\",
+  "'",
+  '"',
+  "*",
+  "$",
+  "\n",
+  " ",
 );
 const piece = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: codeUnit, maxLength: 20 }) },
@@ -40,7 +63,10 @@ const piece = fc.oneof(
 const huge = fc
   .tuple(piece, fc.integer({ min: 100, max: 300_000 }))
   .map(([p, n]) => (p.length === 0 ? "x" : p).repeat(Math.ceil(n / Math.max(1, p.length))).slice(0, n));
-const text = fc.oneof({ weight: 6, arbitrary: fc.array(piece, { maxLength: 4 }).map((a) => a.join("")) }, { weight: 1, arbitrary: huge });
+const text = fc.oneof(
+  { weight: 6, arbitrary: fc.array(piece, { maxLength: 4 }).map((a) => a.join("")) },
+  { weight: 1, arbitrary: huge },
+);
 
 interface Target {
   operation: "query" | "mutation";
@@ -76,10 +102,13 @@ interface Ids {
 
 /** A value of `type` with `next()` in every String position. */
 function valueOf(type: GraphQLInputType, name: string, field: string, ids: Ids, next: () => string): unknown {
-  if (isListType(getNullableType(type))) return [valueOf((getNullableType(type) as { ofType: GraphQLInputType }).ofType, name, field, ids, next)];
+  if (isListType(getNullableType(type)))
+    return [valueOf((getNullableType(type) as { ofType: GraphQLInputType }).ofType, name, field, ids, next)];
   const named = getNamedType(type);
   if (isInputObjectType(named)) {
-    return Object.fromEntries(Object.values(named.getFields()).map((f) => [f.name, valueOf(f.type, f.name, field, ids, next)]));
+    return Object.fromEntries(
+      Object.values(named.getFields()).map((f) => [f.name, valueOf(f.type, f.name, field, ids, next)]),
+    );
   }
   if (isEnumType(named)) return named.getValues()[0]!.value;
   switch (named.name) {
@@ -122,7 +151,16 @@ afterAll(() => server.close());
 it("finds the String arguments of the schema's operations", () => {
   const names = all.map((t) => t.field.name).sort();
   expect(names).toEqual(
-    expect.arrayContaining(["obtainToken", "register", "createStudent", "patchStudent", "students", "users", "createToken", "patchUser"]),
+    expect.arrayContaining([
+      "obtainToken",
+      "register",
+      "createStudent",
+      "patchStudent",
+      "students",
+      "users",
+      "createToken",
+      "patchUser",
+    ]),
   );
 });
 
@@ -133,7 +171,9 @@ it("never answers a 5xx or INTERNAL_SERVER_ERROR, whatever text goes into any St
       fc.asyncProperty(fc.array(text, { minLength: target.strings, maxLength: target.strings }), async (strings) => {
         let i = 0;
         const next = () => strings[i++ % strings.length]!;
-        const variables = Object.fromEntries(target.field.args.map((a) => [a.name, valueOf(a.type, a.name, target.field.name, ids, next)]));
+        const variables = Object.fromEntries(
+          target.field.args.map((a) => [a.name, valueOf(a.type, a.name, target.field.name, ids, next)]),
+        );
         const res = await fetch(`${server.url}/graphql`, {
           method: "POST",
           headers: { "content-type": "application/json", ...auth(staffToken) },

@@ -35,10 +35,18 @@ afterAll(() => server.close());
 
 describe.each(BAD)("%s", (_label, bad, message) => {
   it("is refused in an input object's field, named as the services name it", async () => {
-    const res = await server.run(CorrectnessCreateStudentDocument, { input: { name: bad, roll: 1, city: bad } }, auth(user.token));
+    const res = await server.run(
+      CorrectnessCreateStudentDocument,
+      { input: { name: bad, roll: 1, city: bad } },
+      auth(user.token),
+    );
     expectError(res, { code: "BAD_USER_INPUT", fields: { name: [message], city: [message] } });
     expect(res.body.data).toBeNull();
-    const created = await server.run(CorrectnessCreateStudentDocument, { input: { name: "Ana", roll: roll++, city: "Lima" } }, auth(user.token));
+    const created = await server.run(
+      CorrectnessCreateStudentDocument,
+      { input: { name: "Ana", roll: roll++, city: "Lima" } },
+      auth(user.token),
+    );
     const patched = await server.run(
       CorrectnessPatchStudentDocument,
       { id: created.body.data!.createStudent.id, input: { city: bad } },
@@ -56,10 +64,13 @@ describe.each(BAD)("%s", (_label, bad, message) => {
       code: "BAD_USER_INPUT",
       fields: { search: [message] },
     });
-    expectError(await server.run(CorrectnessCreateTokenDocument, { userId: String(user.id), name: bad }, auth(staff.token)), {
-      code: "BAD_USER_INPUT",
-      fields: { name: [message] },
-    });
+    expectError(
+      await server.run(CorrectnessCreateTokenDocument, { userId: String(user.id), name: bad }, auth(staff.token)),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { name: [message] },
+      },
+    );
   });
 
   it("is refused at login before the password is checked or lastLogin written", async () => {
@@ -78,7 +89,10 @@ describe.each(BAD)("%s", (_label, bad, message) => {
     const res = await server.run(CorrectnessRegisterDocument, {
       input: { username: `new${bad}`, email: `a${bad}@example.com`, password: `Pw-${bad}-long-enough` },
     });
-    expectError(res, { code: "BAD_USER_INPUT", fields: { username: [message], email: [message], password: [message] } });
+    expectError(res, {
+      code: "BAD_USER_INPUT",
+      fields: { username: [message], email: [message], password: [message] },
+    });
     expect(await server.app.db.prisma.user.count()).toBe(before);
   });
 });

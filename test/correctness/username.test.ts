@@ -35,7 +35,11 @@ json.dump(out, sys.stdout)
 const MESSAGES: Record<string, string> = { BLANK, TOO_LONG, INVALID: USERNAME_MESSAGE };
 
 function reference(samples: string[]): string[][] {
-  const run = spawnSync("python3", ["-c", REFERENCE], { input: JSON.stringify(samples), encoding: "utf8", maxBuffer: 1 << 26 });
+  const run = spawnSync("python3", ["-c", REFERENCE], {
+    input: JSON.stringify(samples),
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
   if (run.status !== 0) throw new Error(`python3 failed: ${run.error?.message ?? run.stderr}`);
   return (JSON.parse(run.stdout) as string[][]).map((codes) => codes.map((c) => MESSAGES[c]!));
 }
@@ -52,18 +56,68 @@ const PLAIN = [..."adminAZz09@.+-_"];
 const MARKS = chars(...range(0x300, 0x36f), 0x0483, 0x0903, 0x20dd, 0x1ab0); // Mn, Mc, Me
 const INVISIBLE = chars(
   0x034f, // combining grapheme joiner
-  0x200b, 0x200c, 0x200d, // zero width space, non-joiner, joiner
-  0x2060, 0xfeff, 0x00ad, // word joiner, BOM, soft hyphen
-  ...range(0xfe00, 0xfe0f), ...range(0x180b, 0x180f), // variation selectors (U+180F from Unicode 14)
-  0x200e, 0x200f, 0x061c, ...range(0x202a, 0x202e), ...range(0x2066, 0x2069), // bidi controls
+  0x200b,
+  0x200c,
+  0x200d, // zero width space, non-joiner, joiner
+  0x2060,
+  0xfeff,
+  0x00ad, // word joiner, BOM, soft hyphen
+  ...range(0xfe00, 0xfe0f),
+  ...range(0x180b, 0x180f), // variation selectors (U+180F from Unicode 14)
+  0x200e,
+  0x200f,
+  0x061c,
+  ...range(0x202a, 0x202e),
+  ...range(0x2066, 0x2069), // bidi controls
 );
 const CONFUSABLE = chars(
-  0x0430, 0x0435, 0x043e, 0x0456, 0x0391, 0x03bf, // Cyrillic а е о і, Greek Α ο
-  0xff41, 0xff21, 0xff10, 0x1d5ba, 0xfb01, 0x2160, 0x216b, 0x2167, // fullwidth, math, ligature, Roman numerals (Nl)
-  0x00b2, 0x00bd, 0x2460, 0x0661, 0x0966, 0x3007, 0x01c5, 0x02b0, // ², ½, ①, Arabic-Indic 1, Devanagari 0, 〇, ǅ (Lt), ʰ (Lm)
-  0x00e9, 0x0065, 0x212b, 0x2126, 0x017f, 0x1e9e, // é, e, Å (Kelvin-style compatibility), Ω, long s, ẞ
+  0x0430,
+  0x0435,
+  0x043e,
+  0x0456,
+  0x0391,
+  0x03bf, // Cyrillic а е о і, Greek Α ο
+  0xff41,
+  0xff21,
+  0xff10,
+  0x1d5ba,
+  0xfb01,
+  0x2160,
+  0x216b,
+  0x2167, // fullwidth, math, ligature, Roman numerals (Nl)
+  0x00b2,
+  0x00bd,
+  0x2460,
+  0x0661,
+  0x0966,
+  0x3007,
+  0x01c5,
+  0x02b0, // ², ½, ①, Arabic-Indic 1, Devanagari 0, 〇, ǅ (Lt), ʰ (Lm)
+  0x00e9,
+  0x0065,
+  0x212b,
+  0x2126,
+  0x017f,
+  0x1e9e, // é, e, Å (Kelvin-style compatibility), Ω, long s, ẞ
 );
-const OTHER = chars(0x20, 0x09, 0x0a, 0x1c, 0x85, 0xa0, 0x3000, 0x2028, 0x21, 0x2f, 0x2044, 0x1f600, 0x2764, 0x00a9, 0x5f, 0x2d);
+const OTHER = chars(
+  0x20,
+  0x09,
+  0x0a,
+  0x1c,
+  0x85,
+  0xa0,
+  0x3000,
+  0x2028,
+  0x21,
+  0x2f,
+  0x2044,
+  0x1f600,
+  0x2764,
+  0x00a9,
+  0x5f,
+  0x2d,
+);
 
 const piece = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...PLAIN) },
@@ -75,15 +129,30 @@ const piece = fc.oneof(
 const username = fc.oneof(
   fc.array(piece, { minLength: 0, maxLength: 12 }).map((p) => p.join("")),
   // Around the length limit, where NFKC's expansions (Ⅻ -> XII, ½ -> 1⁄2) count.
-  fc.tuple(fc.integer({ min: 140, max: 152 }), fc.array(piece, { maxLength: 4 })).map(([n, p]) => "a".repeat(n) + p.join("")),
+  fc
+    .tuple(fc.integer({ min: 140, max: 152 }), fc.array(piece, { maxLength: 4 }))
+    .map(([n, p]) => "a".repeat(n) + p.join("")),
 );
 
 it("agrees with Django's rule, as Python runs it, on generated usernames", () => {
   const samples = fc.sample(username, { numRuns: 3000, seed: 20261130 });
-  samples.push("admin\u034f", "admin\ufe0f", "admin\u180b", "admin\u200d", "ad\ufe00min", "\u0301\u0301", "Ⅻ", "admin\ufeff");
+  samples.push(
+    "admin\u034f",
+    "admin\ufe0f",
+    "admin\u180b",
+    "admin\u200d",
+    "ad\ufe00min",
+    "\u0301\u0301",
+    "Ⅻ",
+    "admin\ufeff",
+  );
   const expected = reference(samples);
   const mismatches = samples
-    .map((s, i) => ({ s: [...s].map((c) => c.codePointAt(0)!.toString(16)).join(" "), expected: expected[i], got: ours(s) }))
+    .map((s, i) => ({
+      s: [...s].map((c) => c.codePointAt(0)!.toString(16)).join(" "),
+      expected: expected[i],
+      got: ours(s),
+    }))
     .filter((m) => JSON.stringify(m.expected) !== JSON.stringify(m.got));
   expect(mismatches.slice(0, 10)).toEqual([]);
 });
@@ -110,7 +179,9 @@ describe("through the server", () => {
   afterAll(() => server.close());
 
   const register = (name: string) =>
-    server.run(CorrectnessRegisterDocument, { input: { username: name, email: "", password: "An unguessable passphrase 42" } });
+    server.run(CorrectnessRegisterDocument, {
+      input: { username: name, email: "", password: "An unguessable passphrase 42" },
+    });
 
   it.each([
     ["U+034F", "admin\u034f"],

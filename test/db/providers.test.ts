@@ -1,4 +1,10 @@
-import { CreateStudentDocument, PatchStudentDocument, RegisterDocument, StudentsDocument, UsersDocument } from "../generated/graphql";
+import {
+  CreateStudentDocument,
+  PatchStudentDocument,
+  RegisterDocument,
+  StudentsDocument,
+  UsersDocument,
+} from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 import { testDatabase } from "../support/databases";
 
@@ -31,7 +37,11 @@ describe(`provider differences (${testDatabase()})`, () => {
   it("answers a duplicate roll on update with the same field error", async () => {
     const a = await server.run(CreateStudentDocument, { input: { name: "C", roll: 7101, city: "x" } }, auth(token));
     const b = await server.run(CreateStudentDocument, { input: { name: "D", roll: 7102, city: "x" } }, auth(token));
-    const res = await server.run(PatchStudentDocument, { id: b.body.data!.createStudent.id, input: { roll: 7101 } }, auth(token));
+    const res = await server.run(
+      PatchStudentDocument,
+      { id: b.body.data!.createStudent.id, input: { roll: 7101 } },
+      auth(token),
+    );
     expect(a.body.errors).toBeUndefined();
     expect(res.body.errors?.[0]?.extensions?.fields).toEqual({ roll: ["student with this roll already exists."] });
   });
@@ -41,11 +51,17 @@ describe(`provider differences (${testDatabase()})`, () => {
     expect((await server.run(RegisterDocument, { input })).body.errors).toBeUndefined();
     const res = await server.run(RegisterDocument, { input });
     expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-    expect(res.body.errors?.[0]?.extensions?.fields).toEqual({ username: ["A user with that username already exists."] });
+    expect(res.body.errors?.[0]?.extensions?.fields).toEqual({
+      username: ["A user with that username already exists."],
+    });
   });
 
   it("searches students and users ignoring case", async () => {
-    await server.run(CreateStudentDocument, { input: { name: "Grace Hopper", roll: 7201, city: "Arlington" } }, auth(token));
+    await server.run(
+      CreateStudentDocument,
+      { input: { name: "Grace Hopper", roll: 7201, city: "Arlington" } },
+      auth(token),
+    );
     const students = await server.run(StudentsDocument, { search: "gRACE" }, auth(token));
     expect(students.body.data?.students.count).toBe(1);
     expect(students.body.data?.students.results.map((s) => s.name)).toEqual(["Grace Hopper"]);

@@ -46,11 +46,13 @@ describe("through the server", () => {
     const { token } = await server.user("cache");
     const auth = { authorization: `Token ${token}` };
     const create = async (roll: number) =>
-      (await server.gql(
-        `mutation($i: StudentInput!) { createStudent(input: $i) { id roll } }`,
-        { i: { name: `N${roll}`, roll, city: "C" } },
-        auth,
-      )).body;
+      (
+        await server.gql(
+          `mutation($i: StudentInput!) { createStudent(input: $i) { id roll } }`,
+          { i: { name: `N${roll}`, roll, city: "C" } },
+          auth,
+        )
+      ).body;
     const a = await create(101);
     const b = await create(102);
     expect(a.errors).toBeUndefined();

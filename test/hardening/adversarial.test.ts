@@ -1,5 +1,13 @@
 import { connect } from "node:net";
-import { CreateStudentDocument, ObtainTokenDocument, RegisterDocument, StudentDocument, StudentsDocument, UsersDocument, WhoAmIDocument } from "../generated/graphql";
+import {
+  CreateStudentDocument,
+  ObtainTokenDocument,
+  RegisterDocument,
+  StudentDocument,
+  StudentsDocument,
+  UsersDocument,
+  WhoAmIDocument,
+} from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 
 // Hostile and odd requests through the real server: each gets a clear 4xx
@@ -28,10 +36,17 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
     body,
   });
   const text = await res.text();
-  return { status: res.status, body: JSON.parse(text) as { data?: any; errors?: { message: string; extensions?: any }[] } };
+  return {
+    status: res.status,
+    body: JSON.parse(text) as { data?: any; errors?: { message: string; extensions?: any }[] },
+  };
 }
 
-function expectClear(res: { status: number; body: { errors?: { message: string }[] } }, status: number, message: RegExp) {
+function expectClear(
+  res: { status: number; body: { errors?: { message: string }[] } },
+  status: number,
+  message: RegExp,
+) {
   expect(res.status).toBe(status);
   expect(res.body.errors?.[0]?.message).toMatch(message);
 }
@@ -41,8 +56,16 @@ it("malformed JSON: 400", async () => {
 });
 
 it("wrong content type: 415, and text/plain is refused by CSRF prevention: 400", async () => {
-  expectClear(await post("<query/>", { "content-type": "application/xml" }), 415, /^Unsupported content type: send application\/json\.$/);
-  expectClear(await post('{"query":"{ me { id } }"}', { "content-type": "text/plain" }), 400, /cross-site request forgery/i);
+  expectClear(
+    await post("<query/>", { "content-type": "application/xml" }),
+    415,
+    /^Unsupported content type: send application\/json\.$/,
+  );
+  expectClear(
+    await post('{"query":"{ me { id } }"}', { "content-type": "text/plain" }),
+    400,
+    /cross-site request forgery/i,
+  );
 });
 
 it("empty body: 400", async () => {
@@ -76,20 +99,36 @@ it("a 2 MB body: 413", async () => {
 
 it("variables of the wrong type: 400 BAD_USER_INPUT naming the variable", async () => {
   // Unchecked: the wrongly typed variables are what is under test.
-  expectClear(await server.runUnchecked(StudentDocument, { id: { $ne: 1 } }, auth(key)), 400, /^Variable "\$id" got invalid value/);
-  const res = await server.runUnchecked(CreateStudentDocument, { input: { name: "A", roll: "1; DROP TABLE", city: "B" } }, auth(key));
+  expectClear(
+    await server.runUnchecked(StudentDocument, { id: { $ne: 1 } }, auth(key)),
+    400,
+    /^Variable "\$id" got invalid value/,
+  );
+  const res = await server.runUnchecked(
+    CreateStudentDocument,
+    { input: { name: "A", roll: "1; DROP TABLE", city: "B" } },
+    auth(key),
+  );
   expectClear(res, 400, /^Variable "\$input" got invalid value "1; DROP TABLE" at "input\.roll"; Int cannot represent/);
   expect(res.body.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
   // Raw: variables that are a string, not an object, cannot go through a typed call.
-  expectClear(await post(JSON.stringify({ query: "query($id: ID!) { student(id: $id) { id } }", variables: "id=1" })), 400, /variables/);
+  expectClear(
+    await post(JSON.stringify({ query: "query($id: ID!) { student(id: $id) { id } }", variables: "id=1" })),
+    400,
+    /variables/,
+  );
 });
 
 it("a 10,000-character username: a field error on register, a login failure on obtainToken, no 500", async () => {
   const username = "u".repeat(10_000);
-  const reg = await server.run(RegisterDocument, { input: { username, email: "long@example.com", password: "a perfectly fine passphrase" } });
+  const reg = await server.run(RegisterDocument, {
+    input: { username, email: "long@example.com", password: "a perfectly fine passphrase" },
+  });
   expect(reg.status).toBe(200);
   expect(reg.body.errors![0]!.extensions?.code).toBe("BAD_USER_INPUT");
-  expect(reg.body.errors![0]!.extensions?.fields?.username).toEqual(["Ensure this field has no more than 150 characters."]);
+  expect(reg.body.errors![0]!.extensions?.fields?.username).toEqual([
+    "Ensure this field has no more than 150 characters.",
+  ]);
   const login = await server.run(ObtainTokenDocument, { username, password: "x" });
   expect(login.status).toBe(200);
   expect(login.body.errors![0]!.message).toBe("Unable to log in with provided credentials.");
@@ -97,7 +136,8 @@ it("a 10,000-character username: a field error on register, a login failure on o
 
 it("SQL-injection-like and wildcard searches match literally", async () => {
   const names = ["100% sure", "snake_case", "back\\slash", "O'Brien", "plain"];
-  for (const [i, name] of names.entries()) await server.app.services.students.create({ name, roll: 9000 + i, city: "Town" });
+  for (const [i, name] of names.entries())
+    await server.app.services.students.create({ name, roll: 9000 + i, city: "Town" });
   const search = async (s: string) => {
     const res = await server.run(StudentsDocument, { search: s, limit: 100 }, auth(key));
     expect(res.status).toBe(200);
@@ -159,7 +199,9 @@ it("non-Latin-1 bytes in the Authorization header: 401 with DRF's message", asyn
 });
 
 it("a mutation over GET: 405", async () => {
-  const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`, { headers: auth(key) });
+  const res = await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`, {
+    headers: auth(key),
+  });
   expect(res.status).toBe(405);
   const body = (await res.json()) as { errors: { message: string }[] };
   expect(body.errors[0]!.message).toBe("GET requests only support query operations, not mutation operations");

@@ -12,7 +12,9 @@ afterAll(() => server.close());
 it("50 concurrent createStudent with one roll: exactly one success and 49 field errors", async () => {
   const { token } = await server.user("racer");
   const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => server.run(CreateStudentDocument, { input: { name: `Racer ${i}`, roll: 4242, city: "Pune" } }, auth(token))),
+    Array.from({ length: 50 }, (_, i) =>
+      server.run(CreateStudentDocument, { input: { name: `Racer ${i}`, roll: 4242, city: "Pune" } }, auth(token)),
+    ),
   );
   expect(results.every((r) => r.status === 200)).toBe(true);
   const wins = results.filter((r) => r.body.data?.createStudent);
@@ -29,7 +31,9 @@ it("50 concurrent createStudent with one roll: exactly one success and 49 field 
 it("50 concurrent obtainToken for one user: 50 distinct keys, each working", async () => {
   await server.user("crowd");
   // ~50 argon2 checks of ~50 ms on libuv's pool; successes never count against LOGIN_RATE.
-  const results = await Promise.all(Array.from({ length: 50 }, () => server.run(ObtainTokenDocument, { username: "crowd", password: PASSWORD })));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () => server.run(ObtainTokenDocument, { username: "crowd", password: PASSWORD })),
+  );
   const keys = results.map((r) => {
     expect(r.status).toBe(200);
     return r.body.data!.obtainToken.token;

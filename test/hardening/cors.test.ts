@@ -8,7 +8,11 @@ const ORIGIN = "https://app.example";
 const preflight = (server: TestServer, origin: string) =>
   fetch(`${server.url}/graphql`, {
     method: "OPTIONS",
-    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization, content-type",
+    },
   });
 
 describe("with CORS_ORIGINS set", () => {
@@ -95,11 +99,19 @@ describe("without CORS_ORIGINS (the default)", () => {
 
   it("refuses a text/plain POST and a form POST with 400 (CSRF prevention)", async () => {
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
-      const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": type }, body: '{"query":"{ me { id } }"}' });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body: '{"query":"{ me { id } }"}',
+      });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
     }
-    const plain = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: '{"query":"{ me { id } }"}' });
+    const plain = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: '{"query":"{ me { id } }"}',
+    });
     expect(plain.status).toBe(400);
   });
 });

@@ -24,7 +24,14 @@ interface Running {
 
 function start(databaseUrl: string): Promise<Running> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent", NODE_ENV: "production" },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      NODE_ENV: "production",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {
@@ -68,7 +75,12 @@ describeSqlite("SQLite durability", () => {
       while (!killed) {
         const roll = next++;
         try {
-          const res = await runAt(first.url, CreateStudentDocument, { input: { name: `Student ${roll}`, roll, city: "Durable" } }, auth(key));
+          const res = await runAt(
+            first.url,
+            CreateStudentDocument,
+            { input: { name: `Student ${roll}`, roll, city: "Durable" } },
+            auth(key),
+          );
           if (res.status === 200 && res.body.data?.createStudent?.roll === roll) acknowledged.push(roll);
         } catch {
           // Connection reset by the kill: not acknowledged, so no promise was made.

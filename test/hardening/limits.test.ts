@@ -56,12 +56,16 @@ describe("GraphQL limits, default settings", () => {
   it("refuses more than MAX_ALIASES (15) aliases", async () => {
     // graphql-armor does not count aliases of __typename.
     const aliases = (n: number) => Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(" ");
-    expectLimit(await server.raw(`{ ${aliases(16)} }`, undefined, auth(key)), /^Aliases limit of 15 exceeded, found 16\.$/);
+    expectLimit(
+      await server.raw(`{ ${aliases(16)} }`, undefined, auth(key)),
+      /^Aliases limit of 15 exceeded, found 16\.$/,
+    );
     expect((await server.raw(`{ ${aliases(15)} }`, undefined, auth(key))).status).toBe(200);
   });
 
   it("refuses more than MAX_DIRECTIVES (50) directives", async () => {
-    const fragments = (n: number) => Array.from({ length: n }, () => "... on Query @include(if: true) { __typename }").join(" ");
+    const fragments = (n: number) =>
+      Array.from({ length: n }, () => "... on Query @include(if: true) { __typename }").join(" ");
     expectLimit(await server.raw(`{ ${fragments(51)} }`), /^Directives limit of 50 exceeded, found 51\.$/);
     expect((await server.raw(`{ ${fragments(50)} }`)).status).toBe(200);
   });
@@ -112,9 +116,14 @@ describe("GraphQL limits from the settings", () => {
 
   it("uses MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES", async () => {
     expectLimit(await server.raw(deepQuery(6)), /^Query depth limit of 5 exceeded, found 6\.$/);
-    expectLimit(await server.raw("{ a: me { id } b: me { id } c: me { id } }"), /^Aliases limit of 2 exceeded, found 3\.$/);
     expectLimit(
-      await server.raw("{ ... on Query @include(if: true) { __typename } ... on Query @skip(if: false) { __typename } }"),
+      await server.raw("{ a: me { id } b: me { id } c: me { id } }"),
+      /^Aliases limit of 2 exceeded, found 3\.$/,
+    );
+    expectLimit(
+      await server.raw(
+        "{ ... on Query @include(if: true) { __typename } ... on Query @skip(if: false) { __typename } }",
+      ),
       /^Directives limit of 1 exceeded, found 2\.$/,
     );
   });
@@ -169,13 +178,23 @@ describe("production (NODE_ENV=production)", () => {
       await post(JSON.stringify({ query: deepQuery(20) })),
       await post(JSON.stringify([{ query: "{ me { id } }" }])),
       await post(JSON.stringify({ query: "query($id: ID!) { student(id: $id) { id } }", variables: { id: {} } })),
-      await post(JSON.stringify({ query: "mutation { createStudent(input: {name: \"\", roll: -1, city: \"x\"}) { id } }" })),
-      await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: "Token nope" }, body: "{}" }),
+      await post(
+        JSON.stringify({ query: 'mutation { createStudent(input: {name: "", roll: -1, city: "x"}) { id } }' }),
+      ),
+      await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Token nope" },
+        body: "{}",
+      }),
       await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`),
       await fetch(`${server.url}/nowhere`),
     ];
     for (let i = 0; i < 2; i++) {
-      responses.push(await post(JSON.stringify({ query: 'mutation { obtainToken(username: "prod", password: "wrong") { token } }' })));
+      responses.push(
+        await post(
+          JSON.stringify({ query: 'mutation { obtainToken(username: "prod", password: "wrong") { token } }' }),
+        ),
+      );
     }
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s >= 400 || s === 200)).toBe(true);

@@ -17,11 +17,19 @@ interface Line {
 
 let server: TestServer;
 const captured: string[] = [];
-const lines = (): Line[] => captured.join("").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line);
+const lines = (): Line[] =>
+  captured
+    .join("")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 const requestLines = () => lines().filter((l) => l.msg === "request");
 
 beforeAll(async () => {
-  server = await startServer({ LOGIN_RATE: "2/min" }, { logDestination: { write: (s: string) => void captured.push(s) } });
+  server = await startServer(
+    { LOGIN_RATE: "2/min" },
+    { logDestination: { write: (s: string) => void captured.push(s) } },
+  );
 });
 afterAll(() => server.close());
 
@@ -34,7 +42,14 @@ it("writes one line per request: request id, operation, user id, duration, statu
   await server.run(WhoAmIDocument);
   const added = requestLines().slice(before);
   expect(added).toHaveLength(2);
-  expect(added[0]).toMatchObject({ reqId: "trace-42", operation: "WhoAmI", userId: id, status: 200, method: "POST", path: "/graphql" });
+  expect(added[0]).toMatchObject({
+    reqId: "trace-42",
+    operation: "WhoAmI",
+    userId: id,
+    status: 200,
+    method: "POST",
+    path: "/graphql",
+  });
   expect(typeof added[0]!.ms).toBe("number");
   expect(added[1]!.reqId).toMatch(/^[0-9a-f-]{36}$/);
   expect(added[1]!.userId).toBeUndefined();
@@ -42,7 +57,9 @@ it("writes one line per request: request id, operation, user id, duration, statu
 
 it("never logs a key, a password or an Authorization header, even around errors", async () => {
   const secret = "S3cret-passphrase-nobody-guesses";
-  const reg = await server.run(RegisterDocument, { input: { username: "newbie", email: "newbie@example.com", password: secret } });
+  const reg = await server.run(RegisterDocument, {
+    input: { username: "newbie", email: "newbie@example.com", password: secret },
+  });
   const key = reg.body.data!.register.token;
   expect(key).toMatch(/^[0-9a-f]{40}$/);
   const login = (password: string) => server.run(ObtainTokenDocument, { username: "newbie", password });
@@ -62,11 +79,24 @@ it("never logs a key, a password or an Authorization header, even around errors"
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++) statuses.push((await login(`${secret}-wrong`)).status);
   expect(statuses).toContain(429);
-  await server.run(ChangePasswordDocument, { oldPassword: PASSWORD, newPassword: "another-long-passphrase" }, auth(key));
+  await server.run(
+    ChangePasswordDocument,
+    { oldPassword: PASSWORD, newPassword: "another-long-passphrase" },
+    auth(key),
+  );
 
   const text = captured.join("");
   expect(requestLines().length).toBeGreaterThanOrEqual(9);
-  for (const needle of [secret, key, issued, unknownKey, key.slice(8), "another-long-passphrase", "Token ", "authorization"]) {
+  for (const needle of [
+    secret,
+    key,
+    issued,
+    unknownKey,
+    key.slice(8),
+    "another-long-passphrase",
+    "Token ",
+    "authorization",
+  ]) {
     expect(text.toLowerCase()).not.toContain(needle.toLowerCase());
   }
   expect(requestLines().map((l) => l.status)).toEqual(expect.arrayContaining([400, 401, 429]));

@@ -87,7 +87,10 @@ describe("input validation", () => {
   ] as const;
 
   it.each(cases)("%s: valid data or BadInputError with fields, nothing else", (_name, schema, keys) => {
-    fc.assert(fc.property(objectOf([...keys]), (input) => expectValidOrBadInput(() => validate(schema, input))), { numRuns: 500 });
+    fc.assert(
+      fc.property(objectOf([...keys]), (input) => expectValidOrBadInput(() => validate(schema, input))),
+      { numRuns: 500 },
+    );
   });
 
   it("patches (student and user): explicit nulls and bad values are field errors", () => {
@@ -97,7 +100,10 @@ describe("input validation", () => {
     ] as const;
     for (const [schema, keys] of patches) {
       const record = fc.record(Object.fromEntries(keys.map((k) => [k, anyValue])), { requiredKeys: [] });
-      fc.assert(fc.property(record, (input) => expectValidOrBadInput(() => validate(schema, patchFields(input)))), { numRuns: 500 });
+      fc.assert(
+        fc.property(record, (input) => expectValidOrBadInput(() => validate(schema, patchFields(input)))),
+        { numRuns: 500 },
+      );
     }
   });
 

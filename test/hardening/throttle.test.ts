@@ -35,13 +35,15 @@ describe("login throttling (LOGIN_RATE=3/min)", () => {
 
   it("throttles a username after 3 failures, whatever the address, even with the right password", async () => {
     await server.user("victim");
-    for (const address of ["10.0.1.1", "10.0.1.2", "10.0.1.3"]) expectBadCredentials(await login("victim", "wrong", address));
+    for (const address of ["10.0.1.1", "10.0.1.2", "10.0.1.3"])
+      expectBadCredentials(await login("victim", "wrong", address));
     expectThrottled(await login("victim", "wrong", "10.0.1.4"), 60);
     expectThrottled(await login("Victim", PASSWORD, "10.0.1.5"), 60);
   });
 
   it("throttles an address after 3 failures, whatever the username", async () => {
-    for (const username of ["nobody1", "nobody2", "nobody3"]) expectBadCredentials(await login(username, "wrong", "10.0.2.1"));
+    for (const username of ["nobody1", "nobody2", "nobody3"])
+      expectBadCredentials(await login(username, "wrong", "10.0.2.1"));
     expectThrottled(await login("nobody4", "wrong", "10.0.2.1"), 60);
     // Another address, another count.
     expectBadCredentials(await login("nobody4", "wrong", "10.0.2.2"));

@@ -29,18 +29,26 @@ async function logged(from: number, msg: string): Promise<void> {
   }
 }
 
-const NO_HOST = { errors: [{ message: "The request has no usable Host header.", extensions: { code: "BAD_REQUEST" } }] };
+const NO_HOST = {
+  errors: [{ message: "The request has no usable Host header.", extensions: { code: "BAD_REQUEST" } }],
+};
 
 describe("Host", () => {
   it.each([
     ["HTTP/1.0 without Host", "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.0\r\n\r\n"],
-    ["HTTP/1.0 POST without Host", 'POST /graphql HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}'],
+    [
+      "HTTP/1.0 POST without Host",
+      "POST /graphql HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+    ],
     ["Host: a b", "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n"],
     ["Host: [::1", "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n"],
     ["Host: %zz", "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: %zz\r\nConnection: close\r\n\r\n"],
     ["Host: [nope]", "GET /healthz HTTP/1.1\r\nHost: [nope]\r\nConnection: close\r\n\r\n"],
     ["Host: a:99999", "GET /healthz HTTP/1.1\r\nHost: a:99999\r\nConnection: close\r\n\r\n"],
-    ["two Host headers", "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"],
+    [
+      "two Host headers",
+      "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+    ],
   ])("%s: 400 in GraphQL's error shape, nothing logged above info", async (_name, request) => {
     const before = log.length;
     const res = await rawRequest(server.url, request);
@@ -56,7 +64,10 @@ describe("Host", () => {
   it.each(["localhost", "localhost:4000", "127.0.0.1:8080", "[::1]:4000", "api.example.com", "xn--bcher-kva.example"])(
     "Host: %s is served",
     async (host) => {
-      const res = await rawRequest(server.url, `GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      const res = await rawRequest(
+        server.url,
+        `GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body)).toEqual({ data: { me: null } });
     },
@@ -86,9 +97,21 @@ describe("HEAD answers GET's headers without a body", () => {
     ["/healthz", {}],
     ["/readyz", {}],
   ] as const)("HEAD %s %j", async (path, extra) => {
-    const headers = extra === "key" ? `Authorization: Token ${key}\r\n` : Object.entries(extra).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-    const get = await rawRequest(server.url, `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`);
-    const head = await rawRequest(server.url, `HEAD ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`, { head: true });
+    const headers =
+      extra === "key"
+        ? `Authorization: Token ${key}\r\n`
+        : Object.entries(extra)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join("");
+    const get = await rawRequest(
+      server.url,
+      `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`,
+    );
+    const head = await rawRequest(
+      server.url,
+      `HEAD ${path} HTTP/1.1\r\nHost: localhost\r\n${headers}Connection: close\r\n\r\n`,
+      { head: true },
+    );
     expect(head.status).toBe(get.status);
     expect(comparable(head.headers)).toEqual(comparable(get.headers));
     expect(head.body).toBe("");
@@ -97,7 +120,10 @@ describe("HEAD answers GET's headers without a body", () => {
 
   it("a HEAD of a mutation runs nothing", async () => {
     const before = await server.app.db.prisma.token.count();
-    const head = await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`, { method: "HEAD", headers: auth(key) });
+    const head = await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`, {
+      method: "HEAD",
+      headers: auth(key),
+    });
     expect(head.status).toBe(405);
     expect(await server.app.db.prisma.token.count()).toBe(before);
   });
@@ -106,7 +132,10 @@ describe("HEAD answers GET's headers without a body", () => {
     const before = log.length;
     await fetch(`${server.url}/healthz`, { method: "HEAD" });
     await logged(before, "request");
-    const line = log.slice(before).map((l) => JSON.parse(l)).find((l) => l.msg === "request");
+    const line = log
+      .slice(before)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "request");
     expect(line).toMatchObject({ method: "HEAD", path: "/healthz", status: 200 });
   });
 });
@@ -131,7 +160,9 @@ describe("OPTIONS /graphql: 204 whatever the body and content type", () => {
     const { RawConnection } = await import("../support/raw-http");
     const conn = await RawConnection.open(server.url);
     try {
-      conn.write("OPTIONS /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 5\r\n\r\n{{{{{");
+      conn.write(
+        "OPTIONS /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 5\r\n\r\n{{{{{",
+      );
       expect((await conn.read()).status).toBe(204);
       conn.write("GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: localhost\r\n\r\n");
       const next = await conn.read();
@@ -143,7 +174,10 @@ describe("OPTIONS /graphql: 204 whatever the body and content type", () => {
   });
 
   it("DELETE with application/json and no body: 405, not a body error", async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: "DELETE", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "DELETE",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, POST, OPTIONS");
   });
@@ -163,8 +197,20 @@ describe("Cache-Control: no-store on every /graphql answer", () => {
   it.each([
     ["GET query", () => fetch(`${server.url}/graphql?query=%7Bme%7Bid%7D%7D`)],
     ["GET from a browser (the playground)", () => fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } })],
-    ["bad JSON", () => fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" })],
-    ["415", () => fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/xml" }, body: "<a/>" })],
+    [
+      "bad JSON",
+      () =>
+        fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" }),
+    ],
+    [
+      "415",
+      () =>
+        fetch(`${server.url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/xml" },
+          body: "<a/>",
+        }),
+    ],
     ["405", () => fetch(`${server.url}/graphql`, { method: "PUT" })],
     ["/graphql/", () => fetch(`${server.url}/graphql/?query=%7Bme%7Bid%7D%7D`)],
   ])("%s", async (_name, send) => {
@@ -179,7 +225,11 @@ describe("CORS by default: any origin, never credentials", () => {
   it("answers a preflight from any origin", async () => {
     const res = await fetch(`${server.url}/graphql`, {
       method: "OPTIONS",
-      headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin: ORIGIN,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -224,7 +274,12 @@ describe("two Authorization headers", () => {
     expect(res.status).toBe(401);
     expect(res.headers["www-authenticate"]).toBe("Token");
     expect(JSON.parse(res.body)).toEqual({
-      errors: [{ message: "Invalid token header. Token string should not contain spaces.", extensions: { code: "UNAUTHENTICATED" } }],
+      errors: [
+        {
+          message: "Invalid token header. Token string should not contain spaces.",
+          extensions: { code: "UNAUTHENTICATED" },
+        },
+      ],
     });
     expect(await server.app.db.prisma.token.count()).toBe(before);
   });

@@ -26,7 +26,10 @@ const IDLE = 4;
 const BUSY = 2;
 
 function registerBody(username: string): string {
-  return JSON.stringify({ query: print(RegisterDocument), variables: { input: { username, email: `${username}@example.com`, password: PASSWORD } } });
+  return JSON.stringify({
+    query: print(RegisterDocument),
+    variables: { input: { username, email: `${username}@example.com`, password: PASSWORD } },
+  });
 }
 
 /** Writes a POST whose body stops halfway; returns the rest to send later. */
@@ -50,7 +53,10 @@ function connectionRefused(url: string): Promise<boolean> {
 }
 
 const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+  ]);
 
 describe.each([1, 2])(`SIGTERM under load, WEB_CONCURRENCY=%i (${testDatabase()})`, (workers) => {
   let server: ServerProcess;

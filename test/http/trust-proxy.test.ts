@@ -28,23 +28,35 @@ describe("TRUST_PROXY settings", () => {
     ]);
   });
 
-  it.each(["true", "TRUE", "yes", "10.0.0.300", "10.0.0.0/33", "fd00::/129", "10.0.0.0/8/8", "proxy.example", "1.5", "-1", "101", "10.0.0.1,,10.0.0.2"])(
-    "refuses %j with one line naming TRUST_PROXY",
-    (value) => {
-      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
-      try {
-        loadConfig({ TRUST_PROXY: value });
-      } catch (e) {
-        const lines = (e as Error).message.split("\n");
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(/^TRUST_PROXY: /);
-      }
-    },
-  );
+  it.each([
+    "true",
+    "TRUE",
+    "yes",
+    "10.0.0.300",
+    "10.0.0.0/33",
+    "fd00::/129",
+    "10.0.0.0/8/8",
+    "proxy.example",
+    "1.5",
+    "-1",
+    "101",
+    "10.0.0.1,,10.0.0.2",
+  ])("refuses %j with one line naming TRUST_PROXY", (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ TRUST_PROXY: value });
+    } catch (e) {
+      const lines = (e as Error).message.split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^TRUST_PROXY: /);
+    }
+  });
 
   it("`true` stops the server at start: exit 1, one line naming the variable", async () => {
     await ensureBuilt();
-    const res = await runNode("dist/main.js", [], { env: { DATABASE_URL: freshSqliteUrl(), PORT: "0", TRUST_PROXY: "true" } });
+    const res = await runNode("dist/main.js", [], {
+      env: { DATABASE_URL: freshSqliteUrl(), PORT: "0", TRUST_PROXY: "true" },
+    });
     expect(res.code).toBe(1);
     expect(res.stdout).toBe("");
     const lines = res.stderr.split("\n").filter(Boolean);
@@ -54,7 +66,7 @@ describe("TRUST_PROXY settings", () => {
 });
 
 /** Distinct, random-looking forged addresses, as an attacker rotates them. */
-const forged = (i: number) => `${(i * 37) % 223 + 1}.${(i * 91) % 256}.${(i * 13) % 256}.${i % 250 + 1}`;
+const forged = (i: number) => `${((i * 37) % 223) + 1}.${(i * 91) % 256}.${(i * 13) % 256}.${(i % 250) + 1}`;
 
 describe.each([
   // [TRUST_PROXY, the X-Forwarded-For of try i from the real client, the same from another real client or null when there is no way to be another one]
@@ -82,7 +94,11 @@ describe.each([
     }
     expect(statuses).toEqual([...Array(RATE).fill(200), ...Array(10 - RATE).fill(429)]);
 
-    const another = await server.gql(LOGIN, { u: "nobody-else", p: "wrong password" }, other === null ? { "x-forwarded-for": "192.0.2.1" } : { "x-forwarded-for": other });
+    const another = await server.gql(
+      LOGIN,
+      { u: "nobody-else", p: "wrong password" },
+      other === null ? { "x-forwarded-for": "192.0.2.1" } : { "x-forwarded-for": other },
+    );
     // Another real client behind the proxies has a counter of its own; without a trusted proxy there is only the socket's address.
     expect(another.status).toBe(other === null ? 429 : 200);
   });

@@ -14,12 +14,15 @@ const ROOT = join(__dirname, "..", "..");
 /** ../shared beside the clone (a git worktree one level deeper also finds it); DRF_ANCHOR overrides. */
 export const ANCHOR =
   process.env.DRF_ANCHOR ??
-  [join(ROOT, "..", "shared", "anchors", "drf"), join(ROOT, "..", "..", "shared", "anchors", "drf")].find((d) => existsSync(d)) ??
+  [join(ROOT, "..", "shared", "anchors", "drf"), join(ROOT, "..", "..", "shared", "anchors", "drf")].find((d) =>
+    existsSync(d),
+  ) ??
   join(ROOT, "..", "shared", "anchors", "drf");
 const PYTHON = "/usr/bin/python3";
 
 /** Django and DRF from Debian (python3-django, python3-djangorestframework): .ci/run installs them. */
-export const djangoInstalled = existsSync("/usr/lib/python3/dist-packages/django") && existsSync("/usr/lib/python3/dist-packages/rest_framework");
+export const djangoInstalled =
+  existsSync("/usr/lib/python3/dist-packages/django") && existsSync("/usr/lib/python3/dist-packages/rest_framework");
 /** On CI a missing Django fails the suite; on a developer's machine it skips these tests. */
 export const describeWithDjango: jest.Describe = djangoInstalled || onCI() ? describe : describe.skip;
 
@@ -29,8 +32,8 @@ export const STUDENTS = 12;
 export const PASSWORDS = {
   admin: "Admin-pass-123",
   amit: "P@ssword123",
-  "José": "Contraseña-ñ-2024",
-  "Ωmega_用户": "пароль-密码-Ω-42",
+  José: "Contraseña-ñ-2024",
+  Ωmega_用户: "пароль-密码-Ω-42",
   sleeper: "Sleeper-pass-9",
   chief: "Chief-pass-77",
   "john doe": "John-doe-pass-1",
@@ -74,7 +77,12 @@ export interface DjangoDatabase {
 }
 
 async function python(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const { stdout } = await run(PYTHON, args, { cwd: dir, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 16 << 20 });
+  const { stdout } = await run(PYTHON, args, {
+    cwd: dir,
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+    maxBuffer: 16 << 20,
+  });
   return stdout;
 }
 

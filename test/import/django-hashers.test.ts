@@ -58,7 +58,15 @@ describe("Django's hashes", () => {
   });
 
   it("unusable ('!' prefix) and unknown hashers never match", async () => {
-    for (const encoded of ["!", "!abc123XYZ", "", "md5$salt$" + "a".repeat(32), "sha1$s$" + "0".repeat(40), "crypt$$ab", "plaintext"]) {
+    for (const encoded of [
+      "!",
+      "!abc123XYZ",
+      "",
+      "md5$salt$" + "a".repeat(32),
+      "sha1$s$" + "0".repeat(40),
+      "crypt$$ab",
+      "plaintext",
+    ]) {
       expect(await verifyDjangoPassword(encoded, "")).toBe(false);
       expect(await verifyDjangoPassword(encoded, encoded)).toBe(false);
       expect((await checkStoredPassword(encoded, encoded)).ok).toBe(false);
@@ -94,7 +102,13 @@ describe("properties", () => {
         fc.constantFrom("sha256" as const, "sha1" as const),
         async (password, other, salt, iterations, digest) => {
           const size = digest === "sha256" ? 32 : 20;
-          const b64 = pbkdf2Sync(Buffer.from(password, "utf8"), Buffer.from(salt, "utf8"), iterations, size, digest).toString("base64");
+          const b64 = pbkdf2Sync(
+            Buffer.from(password, "utf8"),
+            Buffer.from(salt, "utf8"),
+            iterations,
+            size,
+            digest,
+          ).toString("base64");
           const encoded = `pbkdf2_${digest}$${iterations}$${salt}$${b64}`;
           expect(parseDjangoHash(encoded)).toMatchObject({ algorithm: `pbkdf2_${digest}`, iterations, salt });
           expect(await verifyDjangoPassword(encoded, password)).toBe(true);
@@ -106,7 +120,19 @@ describe("properties", () => {
   });
 
   it("any text as a stored hash: parsing never throws, checking never throws and matches only a real hash", async () => {
-    const pieces = fc.constantFrom("pbkdf2_sha256", "pbkdf2_sha1", "argon2", "scrypt", "bcrypt", "bcrypt_sha256", "!", "$", "=", "12", "");
+    const pieces = fc.constantFrom(
+      "pbkdf2_sha256",
+      "pbkdf2_sha1",
+      "argon2",
+      "scrypt",
+      "bcrypt",
+      "bcrypt_sha256",
+      "!",
+      "$",
+      "=",
+      "12",
+      "",
+    );
     const encoded = fc.oneof(
       fc.string(),
       fc.array(fc.oneof(pieces, fc.string({ maxLength: 8 })), { maxLength: 7 }).map((parts) => parts.join("$")),

@@ -8,7 +8,14 @@ import { ensureBuilt, runNode } from "../support/build";
 import { emptyPostgresUrl, freshDatabaseUrl, testDatabase, testRoot } from "../support/databases";
 import { expectError } from "../support/expect";
 import { auth, startServer, type TestServer } from "../support/server";
-import { PASSWORDS, STUDENTS, describeWithDjango, makeDjangoPostgres, makeDjangoSqlite, type DjangoDatabase } from "./django-fixture";
+import {
+  PASSWORDS,
+  STUDENTS,
+  describeWithDjango,
+  makeDjangoPostgres,
+  makeDjangoSqlite,
+  type DjangoDatabase,
+} from "./django-fixture";
 
 // `manage import-django` as a team moving off DRF runs it: a subprocess on a
 // real Django database made by the anchor and Django's manage.py, then the
@@ -17,7 +24,10 @@ import { PASSWORDS, STUDENTS, describeWithDjango, makeDjangoPostgres, makeDjango
 jest.setTimeout(180_000);
 
 const importDjango = (databaseUrl: string, args: string[]) =>
-  runNode("dist/manage/manage.js", ["import-django", ...args], { env: { DATABASE_URL: databaseUrl }, timeoutMs: 120_000 });
+  runNode("dist/manage/manage.js", ["import-django", ...args], {
+    env: { DATABASE_URL: databaseUrl },
+    timeoutMs: 120_000,
+  });
 
 const OBTAIN = `mutation ($username: String!, $password: String!) { obtainToken(username: $username, password: $password) { token user { username } } }`;
 const ME = `{ me { username isStaff isActive } }`;
@@ -28,7 +38,11 @@ const BAD_LOGIN = { code: "BAD_USER_INPUT", message: "Unable to log in with prov
 async function rowCounts(url: string) {
   const { prisma } = connect(databaseFromUrl(url));
   try {
-    return { users: await prisma.user.count(), tokens: await prisma.token.count(), students: await prisma.student.count() };
+    return {
+      users: await prisma.user.count(),
+      tokens: await prisma.token.count(),
+      students: await prisma.student.count(),
+    };
   } finally {
     await prisma.$disconnect();
   }
@@ -115,7 +129,9 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
 
     it("keeps the users' fields: staff (superuser counts), active, email, dates", async () => {
       const source = new Database(django.file, { readonly: true });
-      const rows = source.prepare("SELECT username, email, date_joined, is_staff, is_superuser, is_active FROM auth_user").all() as {
+      const rows = source
+        .prepare("SELECT username, email, date_joined, is_staff, is_superuser, is_active FROM auth_user")
+        .all() as {
         username: string;
         email: string;
         date_joined: string;
@@ -154,11 +170,16 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
         message: "User inactive or deleted.",
       });
       // The key of the user left out is not anyone's key here.
-      expectError(await server.gql(ME, undefined, auth(django.keys["john doe"]!)), { code: "UNAUTHENTICATED", message: "Invalid token." });
+      expectError(await server.gql(ME, undefined, auth(django.keys["john doe"]!)), {
+        code: "UNAUTHENTICATED",
+        message: "Invalid token.",
+      });
       const row = await server.app.db.prisma.token.findFirstOrThrow({ where: { user: { username: "amit" } } });
       expect(row).toMatchObject({ name: "imported", prefix: django.keys.amit!.slice(0, 8) });
       const source = new Database(django.file, { readonly: true });
-      const created = (source.prepare("SELECT created FROM authtoken_token WHERE key = ?").get(django.keys.amit) as { created: string }).created;
+      const created = (
+        source.prepare("SELECT created FROM authtoken_token WHERE key = ?").get(django.keys.amit) as { created: string }
+      ).created;
       source.close();
       expect(row.createdAt.toISOString()).toBe(`${created.replace(" ", "T").slice(0, 23)}Z`);
       // Only the digest is stored, as for our own keys.
@@ -203,9 +224,15 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
       const before = await rowCounts(url);
       const again = await importDjango(url, [django.file, "--on-conflict", "skip"]);
       expect(again.code).toBe(0);
-      expect(again.stdout).toContain(countLines(0, 0, 0, `${10 + 9 + STUDENTS} (10 users, 9 keys, ${STUDENTS} students)`));
+      expect(again.stdout).toContain(
+        countLines(0, 0, 0, `${10 + 9 + STUDENTS} (10 users, 9 keys, ${STUDENTS} students)`),
+      );
       const fail = await importDjango(url, [django.file]);
-      expect(fail).toEqual({ code: 1, stdout: "", stderr: `Error: user "admin" already exists (--on-conflict skip leaves such rows out)\n` });
+      expect(fail).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: `Error: user "admin" already exists (--on-conflict skip leaves such rows out)\n`,
+      });
       expect(await rowCounts(url)).toEqual(before);
     });
   });
@@ -216,7 +243,9 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
     const server = await startServer({ DATABASE_URL: url });
     try {
       const wrong = await server.gql(CHANGE, { old: "not it", new: "Brand-new-pass-456" }, auth(django.keys.amit!));
-      expect(wrong.body.errors?.[0]?.extensions?.fields).toEqual({ oldPassword: ["Your old password was entered incorrectly. Please enter it again."] });
+      expect(wrong.body.errors?.[0]?.extensions?.fields).toEqual({
+        oldPassword: ["Your old password was entered incorrectly. Please enter it again."],
+      });
       const res = await server.gql<{ changePassword: { token: string } }>(
         CHANGE,
         { old: PASSWORDS.amit, new: "Brand-new-pass-456" },
@@ -225,7 +254,9 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
       expect(res.body.errors).toBeUndefined();
       const user = await server.app.db.prisma.user.findUniqueOrThrow({ where: { username: "amit" } });
       expect(user.password).toMatch(/^\$argon2id\$/);
-      expect((await server.gql(OBTAIN, { username: "amit", password: "Brand-new-pass-456" })).body.errors).toBeUndefined();
+      expect(
+        (await server.gql(OBTAIN, { username: "amit", password: "Brand-new-pass-456" })).body.errors,
+      ).toBeUndefined();
     } finally {
       await server.close();
     }
@@ -237,26 +268,40 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
     const key = randomBytes(20).toString("hex");
     const file = sourceCopy(django, (db) => {
       // A newcomer with amit's password, a key and a student, as Django would have written them.
-      const hash = (db.prepare("SELECT password FROM auth_user WHERE username = 'amit'").get() as { password: string }).password;
+      const hash = (db.prepare("SELECT password FROM auth_user WHERE username = 'amit'").get() as { password: string })
+        .password;
       const { lastInsertRowid } = db
         .prepare(
           `INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
            VALUES (?, 0, 'newcomer', '', '', 'new@example.com', 0, 1, '2026-11-30 06:00:00.123456')`,
         )
         .run(hash);
-      db.prepare("INSERT INTO authtoken_token (key, created, user_id) VALUES (?, '2026-11-30 06:00:01', ?)").run(key, lastInsertRowid);
-      db.prepare("INSERT INTO api_student (name, roll, city, created_at, updated_at) VALUES ('Zoë', 9999, 'Pune', '2026-11-30 06:00:00', '2026-11-30 06:00:00')").run();
+      db.prepare("INSERT INTO authtoken_token (key, created, user_id) VALUES (?, '2026-11-30 06:00:01', ?)").run(
+        key,
+        lastInsertRowid,
+      );
+      db.prepare(
+        "INSERT INTO api_student (name, roll, city, created_at, updated_at) VALUES ('Zoë', 9999, 'Pune', '2026-11-30 06:00:00', '2026-11-30 06:00:00')",
+      ).run();
     });
     const before = await rowCounts(url);
     const res = await importDjango(url, [file, "--on-conflict", "skip"]);
     expect(res.stderr).toBe("");
     expect(res.stdout).toContain(countLines(1, 1, 1, `${10 + 9 + STUDENTS} (10 users, 9 keys, ${STUDENTS} students)`));
     expect(res.stdout).not.toContain("password must be reset");
-    expect(await rowCounts(url)).toEqual({ users: before.users + 1, tokens: before.tokens + 1, students: before.students + 1 });
+    expect(await rowCounts(url)).toEqual({
+      users: before.users + 1,
+      tokens: before.tokens + 1,
+      students: before.students + 1,
+    });
     const server = await startServer({ DATABASE_URL: url });
     try {
-      expect((await server.gql(ME, undefined, auth(key))).body.data).toEqual({ me: { username: "newcomer", isStaff: false, isActive: true } });
-      expect((await server.gql(OBTAIN, { username: "newcomer", password: PASSWORDS.amit })).body.errors).toBeUndefined();
+      expect((await server.gql(ME, undefined, auth(key))).body.data).toEqual({
+        me: { username: "newcomer", isStaff: false, isActive: true },
+      });
+      expect(
+        (await server.gql(OBTAIN, { username: "newcomer", password: PASSWORDS.amit })).body.errors,
+      ).toBeUndefined();
       const student = await server.app.db.prisma.student.findUniqueOrThrow({ where: { roll: 9999 } });
       expect(student).toMatchObject({ name: "Zoë", city: "Pune" });
     } finally {
@@ -270,11 +315,17 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
     await prisma.student.create({ data: { name: "Already here", roll: 3, city: "Ranchi" } });
     await prisma.$disconnect();
     const file = sourceCopy(django, (db) => {
-      db.prepare("DELETE FROM authtoken_token WHERE user_id = (SELECT id FROM auth_user WHERE username = 'john doe')").run();
+      db.prepare(
+        "DELETE FROM authtoken_token WHERE user_id = (SELECT id FROM auth_user WHERE username = 'john doe')",
+      ).run();
       db.prepare("DELETE FROM auth_user WHERE username = 'john doe'").run();
     });
     const res = await importDjango(url, [file]);
-    expect(res).toEqual({ code: 1, stdout: "", stderr: "Error: student roll 3 already exists (--on-conflict skip leaves such rows out)\n" });
+    expect(res).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "Error: student roll 3 already exists (--on-conflict skip leaves such rows out)\n",
+    });
     expect(await rowCounts(url)).toEqual({ users: 0, tokens: 0, students: 1 });
     // Without conflicts, the default imports everything.
     const ok = await importDjango(url, [file, "--on-conflict", "skip"]);
@@ -287,12 +338,24 @@ describeWithDjango("import-django from the anchor's SQLite database", () => {
     const junk = join(testRoot(), `junk-${randomBytes(4).toString("hex")}.sqlite3`);
     writeFileSync(junk, "not a database, just text ".repeat(100));
     const cases: [string[], RegExp][] = [
-      [[noTokens], /^Error: SQLite at .* has no authtoken_token table: is it a Django database with rest_framework.authtoken\?\n$/],
+      [
+        [noTokens],
+        /^Error: SQLite at .* has no authtoken_token table: is it a Django database with rest_framework.authtoken\?\n$/,
+      ],
       [[junk, "--on-conflict", "skip"], /^Error: cannot open the source: .*junk.*: file is not a database\n$/],
       [[join(testRoot(), "nowhere.sqlite3")], /^Error: cannot open the source: no such file: .*nowhere.sqlite3\n$/],
-      [[django.file, "--students-table", "school_pupil", "--on-conflict", "skip"], /^Error: SQLite at .* has no school_pupil table \(--students-table\)\n$/],
-      [[django.file, "--students-table", "x; DROP TABLE auth_user"], /^Error: cannot open the source: "x; DROP TABLE auth_user" is not a table name|^Error: "x; DROP TABLE auth_user" is not a table name/],
-      [["postgresql://nobody@127.0.0.1:1/none"], /^Error: cannot open the source: PostgreSQL at 127.0.0.1:1\/none: .+\n$/],
+      [
+        [django.file, "--students-table", "school_pupil", "--on-conflict", "skip"],
+        /^Error: SQLite at .* has no school_pupil table \(--students-table\)\n$/,
+      ],
+      [
+        [django.file, "--students-table", "x; DROP TABLE auth_user"],
+        /^Error: cannot open the source: "x; DROP TABLE auth_user" is not a table name|^Error: "x; DROP TABLE auth_user" is not a table name/,
+      ],
+      [
+        ["postgresql://nobody@127.0.0.1:1/none"],
+        /^Error: cannot open the source: PostgreSQL at 127.0.0.1:1\/none: .+\n$/,
+      ],
     ];
     for (const [args, line] of cases) {
       const res = await importDjango(url, args);
@@ -322,7 +385,9 @@ describePgSource("import-django from a Django PostgreSQL database", () => {
         me: { username: "José", isStaff: false, isActive: true },
       });
       expect((await server.gql(OBTAIN, { username: "chief", password: PASSWORDS.chief })).body.errors).toBeUndefined();
-      expect((await server.gql(ME, undefined, auth(django.keys.chief!))).body.data?.me).toMatchObject({ isStaff: true });
+      expect((await server.gql(ME, undefined, auth(django.keys.chief!))).body.data?.me).toMatchObject({
+        isStaff: true,
+      });
       expect(await server.app.db.prisma.student.count()).toBe(STUDENTS);
     } finally {
       await server.close();

@@ -59,7 +59,9 @@ describeWithDjango("README: Coming from DRF", () => {
           .replaceAll("npm run manage -- ", `"${process.execPath}" dist/manage/manage.js `)
           .replace(/^npm start$/m, "") + '\necho "drf=$drf"\n';
       const imported = await bash(script, { DATABASE_URL, LOG_LEVEL: "warn" });
-      expect(imported.output).toMatch(/Dry run: nothing was written\. From SQLite at .* it would import:\nusers: 2\nkeys: 2\nstudents: 100\nskipped: 0\n/);
+      expect(imported.output).toMatch(
+        /Dry run: nothing was written\. From SQLite at .* it would import:\nusers: 2\nkeys: 2\nstudents: 100\nskipped: 0\n/,
+      );
       expect(imported.output).toMatch(/Imported from SQLite at .*:\nusers: 2\nkeys: 2\nstudents: 100\nskipped: 0\n/);
       expect(imported.code).toBe(0);
       const drf = /^drf=(.+)$/m.exec(imported.output)![1]!;
@@ -72,7 +74,10 @@ describeWithDjango("README: Coming from DRF", () => {
         .replace(/^http /gm, "http --ignore-stdin --check-status --pretty=none --print=b --timeout=30 ");
       const client = await bash(steps, { drf });
       expect(client).toMatchObject({ code: 0 });
-      const [login, me] = client.output.trim().split("\n").map((line) => JSON.parse(line) as unknown);
+      const [login, me] = client.output
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as unknown);
       expect(login).toEqual({ data: { obtainToken: { token: expect.stringMatching(/^[0-9a-f]{40}$/) } } });
       expect(me).toEqual({ data: { me: { username: "amit" } } });
     },

@@ -27,7 +27,8 @@ describe(`login counters in the database (${testDatabase()})`, () => {
 
   it("counts failures through either server toward one limit", async () => {
     const codes = [];
-    for (const server of [a, b, a]) codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
+    for (const server of [a, b, a])
+      codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT"]);
     for (const server of [b, a]) {
       const res = await server.run(ObtainTokenDocument, wrong);
@@ -46,7 +47,8 @@ describe("REDIS_URL with no Redis behind it", () => {
   it("keeps logins working and limited, on this process's own counters", async () => {
     expect(server.app.limits).toBe("redis");
     const codes = [];
-    for (let i = 0; i < 3; i++) codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
+    for (let i = 0; i < 3; i++)
+      codes.push((await server.run(ObtainTokenDocument, wrong)).body.errors?.[0]?.extensions?.code);
     expect(codes).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT", "TOO_MANY_REQUESTS"]);
   });
 });

@@ -81,13 +81,16 @@ describe("revoke-tokens", () => {
   });
 
   it("an unknown user: exit 1 and one line", async () => {
-    expect(await manage(["revoke-tokens", "ghost"])).toEqual({ code: 1, stdout: "", stderr: "User ghost does not exist\n" });
+    expect(await manage(["revoke-tokens", "ghost"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "User ghost does not exist\n",
+    });
   });
 });
 
 describe("changepassword", () => {
-  const login = (username: string, password: string) =>
-    server.run(ObtainTokenDocument, { username, password });
+  const login = (username: string, password: string) => server.run(ObtainTokenDocument, { username, password });
 
   it("reads the password twice from stdin, sets it, and revokes the user's keys", async () => {
     const { token } = await server.user("piped");
@@ -102,10 +105,14 @@ describe("changepassword", () => {
 
   it("asks again after a mismatch or a rule failure", async () => {
     const { token } = await server.user("retrier");
-    const res = await manage(["changepassword", "retrier"], { input: "one-Thing-11\nanother-22\n12345678\n12345678\ncobalt-Fern-55\ncobalt-Fern-55\n" });
+    const res = await manage(["changepassword", "retrier"], {
+      input: "one-Thing-11\nanother-22\n12345678\n12345678\ncobalt-Fern-55\ncobalt-Fern-55\n",
+    });
     expect(res.code).toBe(0);
     // Django writes the validators' messages one per line, without "Error:".
-    expect(res.stderr).toBe("Error: Your passwords didn't match.\nThis password is too common.\nThis password is entirely numeric.\n");
+    expect(res.stderr).toBe(
+      "Error: Your passwords didn't match.\nThis password is too common.\nThis password is entirely numeric.\n",
+    );
     expectError(await me(token), INVALID);
     expect((await login("retrier", "cobalt-Fern-55")).body.errors).toBeUndefined();
   });
@@ -128,7 +135,11 @@ describe("changepassword", () => {
   });
 
   it("an unknown user: exit 1 and one line", async () => {
-    expect(await manage(["changepassword", "ghost"], { input: "x\nx\n" })).toEqual({ code: 1, stdout: "", stderr: "User ghost does not exist\n" });
+    expect(await manage(["changepassword", "ghost"], { input: "x\nx\n" })).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "User ghost does not exist\n",
+    });
   });
 });
 
@@ -149,17 +160,23 @@ describe("createsuperuser", () => {
   });
 
   it("reads username, email and password (twice) from piped input", async () => {
-    const res = await manage(["createsuperuser"], { input: "root2\nroot2@example.com\nbasalt-River-72\nbasalt-River-72\n" });
+    const res = await manage(["createsuperuser"], {
+      input: "root2\nroot2@example.com\nbasalt-River-72\nbasalt-River-72\n",
+    });
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/Superuser created successfully\.\nGenerated token [0-9a-f]{40} for user root2\n$/);
     expect(res.stdout).not.toContain("basalt-River-72");
-    expect((await server.run(ObtainTokenDocument, { username: "root2", password: "basalt-River-72" })).body.data).toMatchObject({
+    expect(
+      (await server.run(ObtainTokenDocument, { username: "root2", password: "basalt-River-72" })).body.data,
+    ).toMatchObject({
       obtainToken: { user: { isStaff: true } },
     });
   });
 
   it("a bad email is refused at its prompt and asked again, before the passwords", async () => {
-    const res = await manage(["createsuperuser"], { input: "root3\nnot-an-email\nroot3@example.com\nbasalt-River-72\nbasalt-River-72\n" });
+    const res = await manage(["createsuperuser"], {
+      input: "root3\nnot-an-email\nroot3@example.com\nbasalt-River-72\nbasalt-River-72\n",
+    });
     expect(res.code).toBe(0);
     expect(res.stderr).toBe("Error: Enter a valid email address.\n");
     expect(res.stdout.match(/Email address: /g)).toHaveLength(2);
@@ -167,7 +184,9 @@ describe("createsuperuser", () => {
   });
 
   it("a weak SUPERUSER_PASSWORD: exit 1, one line, no user", async () => {
-    const res = await manage(["createsuperuser", "--no-input", "--username", "weakling"], { env: { SUPERUSER_PASSWORD: "123" } });
+    const res = await manage(["createsuperuser", "--no-input", "--username", "weakling"], {
+      env: { SUPERUSER_PASSWORD: "123" },
+    });
     expect(res.code).toBe(1);
     expect(res.stdout).toBe("");
     expect(res.stderr.split("\n")).toHaveLength(2); // one line and its newline
@@ -177,13 +196,17 @@ describe("createsuperuser", () => {
 
   it("refuses a taken username with one line", async () => {
     await server.user("occupied");
-    const res = await manage(["createsuperuser", "--no-input", "--username", "occupied"], { env: { SUPERUSER_PASSWORD: "obsidian-Tower-61" } });
+    const res = await manage(["createsuperuser", "--no-input", "--username", "occupied"], {
+      env: { SUPERUSER_PASSWORD: "obsidian-Tower-61" },
+    });
     expect(res).toMatchObject({ code: 1, stdout: "" });
     expect(res.stderr).toBe("Error: username: A user with that username already exists.\n");
   });
 
   it("--no-input without a password: exit 1, one line", async () => {
-    const res = await manage(["createsuperuser", "--no-input", "--username", "nopass"], { env: { SUPERUSER_PASSWORD: "" } });
+    const res = await manage(["createsuperuser", "--no-input", "--username", "nopass"], {
+      env: { SUPERUSER_PASSWORD: "" },
+    });
     expect(res).toMatchObject({ code: 1, stdout: "" });
     expect(res.stderr.trim().split("\n")).toHaveLength(1);
     expect(res.stderr).toContain("SUPERUSER_PASSWORD");
@@ -197,16 +220,25 @@ describe("migrate and configuration", () => {
 
   it("migrate on a new database applies the migrations", async () => {
     const url =
-      testDatabase() === "postgresql" ? await emptyPostgresUrl() : `${freshSqliteUrl().replace(/db\.sqlite3$/, "")}new/db.sqlite3`;
-    expect(await manage(["migrate"], { env: { DATABASE_URL: url } })).toEqual({ code: 0, stdout: "Migrations applied.\n", stderr: "" });
+      testDatabase() === "postgresql"
+        ? await emptyPostgresUrl()
+        : `${freshSqliteUrl().replace(/db\.sqlite3$/, "")}new/db.sqlite3`;
+    expect(await manage(["migrate"], { env: { DATABASE_URL: url } })).toEqual({
+      code: 0,
+      stdout: "Migrations applied.\n",
+      stderr: "",
+    });
   });
 
-  it.each([["create-token", "amit"], ["migrate"], ["revoke-tokens", "amit"]])("a bad DATABASE_URL stops %s with one line naming it", async (...args) => {
-    const res = await manage(args, { env: { DATABASE_URL: "mysql://root:secret@localhost/db" } });
-    expect(res.code).toBe(1);
-    expect(res.stdout).toBe("");
-    expect(res.stderr.trim().split("\n")).toHaveLength(1);
-    expect(res.stderr).toContain("DATABASE_URL");
-    expect(res.stderr).not.toContain("secret");
-  });
+  it.each([["create-token", "amit"], ["migrate"], ["revoke-tokens", "amit"]])(
+    "a bad DATABASE_URL stops %s with one line naming it",
+    async (...args) => {
+      const res = await manage(args, { env: { DATABASE_URL: "mysql://root:secret@localhost/db" } });
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe("");
+      expect(res.stderr.trim().split("\n")).toHaveLength(1);
+      expect(res.stderr).toContain("DATABASE_URL");
+      expect(res.stderr).not.toContain("secret");
+    },
+  );
 });

@@ -75,7 +75,8 @@ describe("the playground in a browser", () => {
       page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
       page.on("request", (request) => {
         const url = new URL(request.url());
-        if (url.protocol !== "data:" && url.origin !== origin) problems.push(`request off the server: ${request.url()}`);
+        if (url.protocol !== "data:" && url.origin !== origin)
+          problems.push(`request off the server: ${request.url()}`);
       });
       // Chromium reports CSP violations here as well as in the console.
       await page.addInitScript({
@@ -98,13 +99,19 @@ describe("the playground in a browser", () => {
 
       // The page offers the key; taking it fills this tab's headers.
       await page.getByRole("button", { name: "Use this key in the headers" }).click();
-      await eventually(async () => expect(await editorText(page, HEADERS)).toContain(`"Authorization": "Token ${key}"`));
-      await eventually(async () => expect(await page.locator(".playground-key").innerText()).toContain("The headers now send"));
+      await eventually(async () =>
+        expect(await editorText(page, HEADERS)).toContain(`"Authorization": "Token ${key}"`),
+      );
+      await eventually(async () =>
+        expect(await page.locator(".playground-key").innerText()).toContain("The headers now send"),
+      );
 
       // Step 2: the students tab gets the key when opened, and lists them.
       await page.locator(".graphiql-tab", { hasText: "Students" }).click();
       await eventually(async () => expect(await editorText(page, QUERY)).toContain("query Students"));
-      await eventually(async () => expect(await editorText(page, HEADERS)).toContain(`"Authorization": "Token ${key}"`));
+      await eventually(async () =>
+        expect(await editorText(page, HEADERS)).toContain(`"Authorization": "Token ${key}"`),
+      );
       await page.locator(".graphiql-execute-button").click();
       await eventually(async () => expect(await editorText(page, RESPONSE)).toContain("Emmy Noether"));
       const listed = JSON.parse((await editorText(page, RESPONSE))!);

@@ -106,6 +106,8 @@ export function logins(username: string, size: number, right?: { password: strin
 export function registrations(prefix: string, size: number): Request[] {
   return Array.from({ length: size }, (_, i) => ({
     query: REGISTER,
-    variables: { input: { username: `${prefix}${i}`, email: `${prefix}${i}@example.com`, password: "a long enough passphrase 1" } },
+    variables: {
+      input: { username: `${prefix}${i}`, email: `${prefix}${i}@example.com`, password: "a long enough passphrase 1" },
+    },
   }));
 }

@@ -41,18 +41,27 @@ afterAll(() => server.close());
 
 interface Sent {
   status: number;
-  body: { data?: unknown; errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string[]> } }[] };
+  body: {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string; fields?: Record<string, string[]> } }[];
+  };
 }
 
 function send(path: string, body: string, headers: Record<string, string> = {}): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       `${server.url}${path}`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } },
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
+        );
       },
     );
     req.on("error", reject);
@@ -111,7 +120,8 @@ async function compare(make: (text: string) => string, check: (a: Sent) => void,
 
 const gql = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 const REGISTER = "mutation($i: NewUserInput!) { register(input: $i) { token } }";
-const OBTAIN = "mutation($u: String!, $p: String!, $n: String) { obtainToken(username: $u, password: $p, name: $n) { token } }";
+const OBTAIN =
+  "mutation($u: String!, $p: String!, $n: String) { obtainToken(username: $u, password: $p, name: $n) { token } }";
 const TOO_LONG = (n: number) => [`Ensure this field has no more than ${n} characters.`];
 
 it.each([
@@ -131,18 +141,21 @@ it.each([
 it.each([
   ["username", (t: string) => ({ u: t, p: "x" })],
   ["password", (t: string) => ({ u: "sizer", p: t })],
-] as const)("obtainToken with a 340,000 x U+FDFA %s: the usual failed login, as cheaply as ASCII", async (_field, variables) => {
-  await compare(
-    (t) => gql(OBTAIN, variables(t)),
-    (a) => {
-      expect(a.status).toBe(200);
-      expect(a.body.errors?.[0]?.message).toBe("Unable to log in with provided credentials.");
-    },
-  );
-  // Refused before the counters (LOGIN_RATE is 5/min; 32 were sent): the right password still logs in.
-  const ok = await server.gql(OBTAIN, { u: "sizer", p: PASSWORD });
-  expect(ok.body.errors).toBeUndefined();
-});
+] as const)(
+  "obtainToken with a 340,000 x U+FDFA %s: the usual failed login, as cheaply as ASCII",
+  async (_field, variables) => {
+    await compare(
+      (t) => gql(OBTAIN, variables(t)),
+      (a) => {
+        expect(a.status).toBe(200);
+        expect(a.body.errors?.[0]?.message).toBe("Unable to log in with provided credentials.");
+      },
+    );
+    // Refused before the counters (LOGIN_RATE is 5/min; 32 were sent): the right password still logs in.
+    const ok = await server.gql(OBTAIN, { u: "sizer", p: PASSWORD });
+    expect(ok.body.errors).toBeUndefined();
+  },
+);
 
 it("a 340,000 x U+FDFA token name, in obtainToken's variables: refused at once, as cheaply as ASCII", async () => {
   await compare(
@@ -161,12 +174,19 @@ it("a 340,000 x U+FDFA token name in the query's own text (createToken): refused
 
 it.each([
   ["new", (t: string) => ({ o: PASSWORD, n: t }), { newPassword: TOO_LONG(4096) }],
-  ["old", (t: string) => ({ o: t, n: "a brand new passphrase 2" }), { oldPassword: ["Your old password was entered incorrectly. Please enter it again."] }],
-] as const)("changePassword with a 340,000 x U+FDFA %s password: refused at once, as cheaply as ASCII", async (_which, variables, fields) => {
-  const CHANGE = "mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token } }";
-  await compare(
-    (t) => gql(CHANGE, variables(t)),
-    (a) => expect(a.body.errors?.[0]?.extensions?.fields).toEqual(fields),
-    auth(key),
-  );
-});
+  [
+    "old",
+    (t: string) => ({ o: t, n: "a brand new passphrase 2" }),
+    { oldPassword: ["Your old password was entered incorrectly. Please enter it again."] },
+  ],
+] as const)(
+  "changePassword with a 340,000 x U+FDFA %s password: refused at once, as cheaply as ASCII",
+  async (_which, variables, fields) => {
+    const CHANGE = "mutation($o: String!, $n: String!) { changePassword(oldPassword: $o, newPassword: $n) { token } }";
+    await compare(
+      (t) => gql(CHANGE, variables(t)),
+      (a) => expect(a.body.errors?.[0]?.extensions?.fields).toEqual(fields),
+      auth(key),
+    );
+  },
+);

@@ -60,7 +60,10 @@ describe(`LOGIN_RATE=${RATE}/min, ${BURST} parallel requests, one process (${tes
   });
 
   it("checks exactly 5 of 50 logins from one address, whatever the usernames", async () => {
-    const requests = Array.from({ length: BURST }, (_, i) => ({ query: OBTAIN, variables: { username: `nobody${i}`, password: "x" } }));
+    const requests = Array.from({ length: BURST }, (_, i) => ({
+      query: OBTAIN,
+      variables: { username: `nobody${i}`, password: "x" },
+    }));
     expect(tally(await burst(server!.url, requests), "obtainToken", 60)).toEqual({
       ok: 0,
       refused: RATE,
@@ -90,7 +93,9 @@ describe(`LOGIN_RATE=${RATE}/min, ${BURST} parallel requests, one process (${tes
     });
     expect(tally([right], "changePassword", 60)).toEqual({ ok: 0, refused: 0, throttled: 1, other: [] });
     // Nothing changed: the key still works.
-    expect((await server!.gql("{ me { username } }", undefined, auth(token))).body.data).toEqual({ me: { username: "holder" } });
+    expect((await server!.gql("{ me { username } }", undefined, auth(token))).body.data).toEqual({
+      me: { username: "holder" },
+    });
   });
 
   it("gives a right old password its point back: 10 password changes in a row pass", async () => {
@@ -98,7 +103,11 @@ describe(`LOGIN_RATE=${RATE}/min, ${BURST} parallel requests, one process (${tes
     let [old, key] = [PASSWORD, token];
     for (let i = 0; i < 2 * RATE; i++) {
       const next = `another fine passphrase ${i}`;
-      const res = await post(server!.url, { query: CHANGE_PASSWORD, variables: { old, new: next }, headers: auth(key) });
+      const res = await post(server!.url, {
+        query: CHANGE_PASSWORD,
+        variables: { old, new: next },
+        headers: auth(key),
+      });
       expect(tally([res], "changePassword", 60)).toEqual({ ok: 1, refused: 0, throttled: 0, other: [] });
       [old, key] = [next, res.body.data!.changePassword.token];
     }
@@ -115,7 +124,10 @@ describe(`REGISTER_RATE (default 20/hour), ${BURST} parallel sign-ups, one proce
 
   it("follows REGISTER_RATE, and counts refused sign-ups too", async () => {
     server = await startServer({ REGISTER_RATE: "3/min" });
-    const bad = { query: registrations("x", 1)[0]!.query, variables: { input: { username: "", email: "", password: "" } } };
+    const bad = {
+      query: registrations("x", 1)[0]!.query,
+      variables: { input: { username: "", email: "", password: "" } },
+    };
     expect(tally(await burst(server.url, [bad, bad]), "register", 60)).toMatchObject({ refused: 2 });
     const answers = await burst(server.url, registrations("late", 10));
     expect(tally(answers, "register", 60)).toEqual({ ok: 1, refused: 0, throttled: 9, other: [] });

@@ -26,10 +26,13 @@ const PASSWORD = "a long enough passphrase 1";
 jest.setTimeout(240_000);
 
 async function createUser(databaseUrl: string, username: string): Promise<void> {
-  const made = await manage(["createsuperuser", "--username", username, "--email", `${username}@example.com`, "--no-input"], {
-    DATABASE_URL: databaseUrl,
-    SUPERUSER_PASSWORD: PASSWORD,
-  });
+  const made = await manage(
+    ["createsuperuser", "--username", username, "--email", `${username}@example.com`, "--no-input"],
+    {
+      DATABASE_URL: databaseUrl,
+      SUPERUSER_PASSWORD: PASSWORD,
+    },
+  );
   expect(made.status).toBe(0);
 }
 
@@ -59,7 +62,13 @@ describe(`LOGIN_RATE and REGISTER_RATE with WEB_CONCURRENCY=2 (${testDatabase()}
   beforeAll(async () => {
     const DATABASE_URL = await freshDatabaseUrl();
     await createUser(DATABASE_URL, "target");
-    server = await startProcess({ DATABASE_URL, WEB_CONCURRENCY: "2", LOGIN_RATE: `${RATE}/min`, MIGRATE_ON_START: "false", LOG_LEVEL: "info" });
+    server = await startProcess({
+      DATABASE_URL,
+      WEB_CONCURRENCY: "2",
+      LOGIN_RATE: `${RATE}/min`,
+      MIGRATE_ON_START: "false",
+      LOG_LEVEL: "info",
+    });
     await bothWorkers(server);
   });
   afterAll(() => stopCleanly(server));
@@ -67,7 +76,8 @@ describe(`LOGIN_RATE and REGISTER_RATE with WEB_CONCURRENCY=2 (${testDatabase()}
   it("checks at most 5 wrong passwords of 149, across both workers, and issues at most one key", async () => {
     const t = expectLoginBurst(await burst(server.url, logins("target", 150, { password: PASSWORD, at: 75 })), 75);
     const again = await post(server.url, { query: OBTAIN, variables: { username: "target", password: PASSWORD } });
-    if (t.refused === RATE) expect(tally([again], "obtainToken", 60)).toEqual({ ok: 0, refused: 0, throttled: 1, other: [] });
+    if (t.refused === RATE)
+      expect(tally([again], "obtainToken", 60)).toEqual({ ok: 0, refused: 0, throttled: 1, other: [] });
   });
 
   it("creates exactly 20 accounts out of 50 parallel sign-ups", async () => {
@@ -79,36 +89,49 @@ describe(`LOGIN_RATE and REGISTER_RATE with WEB_CONCURRENCY=2 (${testDatabase()}
 const redisUrl = process.env.TEST_REDIS_URL;
 const describeRedis = redisUrl ? describe : describe.skip;
 
-describeRedis(`LOGIN_RATE and REGISTER_RATE in Redis, two servers of 2 workers on two databases (${testDatabase()})`, () => {
-  // Unique per run, so runs sharing one Redis never see each other's counters.
-  const prefix = `dtg-security-${randomBytes(6).toString("hex")}:`;
-  let a: ServerProcess;
-  let b: ServerProcess;
-  let redis: Redis;
+describeRedis(
+  `LOGIN_RATE and REGISTER_RATE in Redis, two servers of 2 workers on two databases (${testDatabase()})`,
+  () => {
+    // Unique per run, so runs sharing one Redis never see each other's counters.
+    const prefix = `dtg-security-${randomBytes(6).toString("hex")}:`;
+    let a: ServerProcess;
+    let b: ServerProcess;
+    let redis: Redis;
 
-  beforeAll(async () => {
-    redis = new Redis(redisUrl!);
-    const [dbA, dbB] = [await freshDatabaseUrl(), await freshDatabaseUrl()];
-    await Promise.all([createUser(dbA, "target"), createUser(dbB, "target")]);
-    const env = { REDIS_URL: redisUrl!, REDIS_PREFIX: prefix, LOGIN_RATE: `${RATE}/min`, MIGRATE_ON_START: "false", WEB_CONCURRENCY: "2", LOG_LEVEL: "info" };
-    [a, b] = await Promise.all([startProcess({ ...env, DATABASE_URL: dbA }), startProcess({ ...env, DATABASE_URL: dbB })]);
-    await Promise.all([bothWorkers(a), bothWorkers(b)]);
-  });
+    beforeAll(async () => {
+      redis = new Redis(redisUrl!);
+      const [dbA, dbB] = [await freshDatabaseUrl(), await freshDatabaseUrl()];
+      await Promise.all([createUser(dbA, "target"), createUser(dbB, "target")]);
+      const env = {
+        REDIS_URL: redisUrl!,
+        REDIS_PREFIX: prefix,
+        LOGIN_RATE: `${RATE}/min`,
+        MIGRATE_ON_START: "false",
+        WEB_CONCURRENCY: "2",
+        LOG_LEVEL: "info",
+      };
+      [a, b] = await Promise.all([
+        startProcess({ ...env, DATABASE_URL: dbA }),
+        startProcess({ ...env, DATABASE_URL: dbB }),
+      ]);
+      await Promise.all([bothWorkers(a), bothWorkers(b)]);
+    });
 
-  afterAll(async () => {
-    await stopCleanly(a, b);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  });
+    afterAll(async () => {
+      await stopCleanly(a, b);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    });
 
-  it("checks at most 5 wrong passwords of 99 sent through both servers, and issues at most one key", async () => {
-    expect(a.output()).toContain("counted in Redis");
-    expectLoginBurst(await burst([a.url, b.url], logins("target", 100, { password: PASSWORD, at: 51 })), 51);
-  });
+    it("checks at most 5 wrong passwords of 99 sent through both servers, and issues at most one key", async () => {
+      expect(a.output()).toContain("counted in Redis");
+      expectLoginBurst(await burst([a.url, b.url], logins("target", 100, { password: PASSWORD, at: 51 })), 51);
+    });
 
-  it("creates exactly 20 accounts out of 50 parallel sign-ups through both servers", async () => {
-    const answers = await burst([a.url, b.url], registrations("redis", 50));
-    expect(tally(answers, "register", 3600)).toEqual({ ok: 20, refused: 0, throttled: 30, other: [] });
-  });
-});
+    it("creates exactly 20 accounts out of 50 parallel sign-ups through both servers", async () => {
+      const answers = await burst([a.url, b.url], registrations("redis", 50));
+      expect(tally(answers, "register", 3600)).toEqual({ ok: 20, refused: 0, throttled: 30, other: [] });
+    });
+  },
+);

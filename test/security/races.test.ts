@@ -54,7 +54,11 @@ describe("a password change wins every race with logins in flight", () => {
       const user = await server.user(`race-self-${round}`);
       let fresh = "";
       const keys = await loginsAround(`race-self-${round}`, user.password, async () => {
-        const res = await server.run(RaceChangePasswordDocument, { oldPassword: user.password, newPassword: NEW_PASSWORD }, auth(user.token));
+        const res = await server.run(
+          RaceChangePasswordDocument,
+          { oldPassword: user.password, newPassword: NEW_PASSWORD },
+          auth(user.token),
+        );
         expect(res.body.errors).toBeUndefined();
         fresh = res.body.data!.changePassword.token;
       });
@@ -69,7 +73,11 @@ describe("a password change wins every race with logins in flight", () => {
     for (let round = 0; round < 2; round++) {
       const user = await server.user(`race-patched-${round}`);
       const keys = await loginsAround(`race-patched-${round}`, user.password, async () => {
-        const res = await server.run(RacePatchPasswordDocument, { id: String(user.id), password: NEW_PASSWORD }, auth(staff.token));
+        const res = await server.run(
+          RacePatchPasswordDocument,
+          { id: String(user.id), password: NEW_PASSWORD },
+          auth(staff.token),
+        );
         expect(res.body.errors).toBeUndefined();
       });
       await expectDead([...keys, user.token]);
@@ -85,7 +93,9 @@ describe("a write racing the delete of its parent", () => {
     for (let round = 0; round < 10; round++) {
       const victim = await server.user(`race-victim-${round}`);
       const id = String(victim.id);
-      const creates = Array.from({ length: 10 }, () => server.run(RaceCreateTokenDocument, { userId: id }, auth(staff.token)));
+      const creates = Array.from({ length: 10 }, () =>
+        server.run(RaceCreateTokenDocument, { userId: id }, auth(staff.token)),
+      );
       const deleted = server.run(RaceDeleteUserDocument, { id }, auth(staff.token));
       const answers = await Promise.all(creates);
       expect((await deleted).body.data?.deleteUser).toBe(true);

@@ -31,7 +31,8 @@ function startupLines(databaseUrl: string): Promise<string[]> {
     child.on("close", () => {
       clearTimeout(timer);
       const lines = out.split("\n").filter(Boolean);
-      if (lines.length < 3) reject(new Error(`npm start printed ${JSON.stringify(out)}; stderr ${JSON.stringify(err)}`));
+      if (lines.length < 3)
+        reject(new Error(`npm start printed ${JSON.stringify(out)}; stderr ${JSON.stringify(err)}`));
       else resolve(lines);
     });
   });
@@ -41,7 +42,9 @@ describe("npm start", () => {
   it("on an empty database: the address, the playground, the database and how to make the first user", async () => {
     const url = await freshDatabaseUrl();
     const [serving, database, hint] = await startupLines(url);
-    expect(serving).toMatch(/^Serving GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql \(playground: http:\/\/127\.0\.0\.1:\d+\/playground\)$/);
+    expect(serving).toMatch(
+      /^Serving GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql \(playground: http:\/\/127\.0\.0\.1:\d+\/playground\)$/,
+    );
     expect(database).toBe(`Database: ${describeDatabase(databaseFromUrl(url))}`);
     expect(hint).toBe("No users yet: create the first with `npm run manage -- createsuperuser` (it prints a key).");
   });

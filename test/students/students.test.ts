@@ -85,7 +85,10 @@ describe("students list", () => {
       expectError(res, { code: "BAD_USER_INPUT", fields: { limit: ["Ensure this value is between 1 and 100."] } });
     }
     const res = await server.run(StudentsDocument, { offset: -1 }, headers);
-    expectError(res, { code: "BAD_USER_INPUT", fields: { offset: ["Ensure this value is greater than or equal to 0."] } });
+    expectError(res, {
+      code: "BAD_USER_INPUT",
+      fields: { offset: ["Ensure this value is greater than or equal to 0."] },
+    });
   });
 
   it("searches name and city, ignoring case", async () => {
@@ -129,7 +132,8 @@ describe("students list", () => {
     expect(page.results.map((s) => s.id)).toEqual([...made].sort(compare).map((s) => s.id));
     // Pages in that order neither overlap nor skip.
     const pages = [];
-    for (let offset = 0; offset < 5; offset += 2) pages.push(...(await list({ search: TAG, orderBy, limit: 2, offset })).results);
+    for (let offset = 0; offset < 5; offset += 2)
+      pages.push(...(await list({ search: TAG, orderBy, limit: 2, offset })).results);
     expect(pages.map((s) => s.id)).toEqual(page.results.map((s) => s.id));
   });
 
@@ -149,17 +153,24 @@ describe("student(id)", () => {
     expect(new Date(made.createdAt).toISOString()).toBe(made.createdAt);
   });
 
-  it.each(["999999", "0", "-1", "abc", "1.5", "", " 1", "99999999999999999999", "1e3"])("is null for id %j", async (id) => {
-    const res = await server.run(StudentDocument, { id }, headers);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ data: { student: null } });
-  });
+  it.each(["999999", "0", "-1", "abc", "1.5", "", " 1", "99999999999999999999", "1e3"])(
+    "is null for id %j",
+    async (id) => {
+      const res = await server.run(StudentDocument, { id }, headers);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ data: { student: null } });
+    },
+  );
 });
 
 describe("createStudent", () => {
   it("creates, trims, and sets both timestamps", async () => {
     const r = roll();
-    const res = await server.run(CreateStudentDocument, { input: { name: "  Sonal ", roll: r, city: "Indore " } }, headers);
+    const res = await server.run(
+      CreateStudentDocument,
+      { input: { name: "  Sonal ", roll: r, city: "Indore " } },
+      headers,
+    );
     const s = res.body.data!.createStudent;
     expect(s).toMatchObject({ name: "Sonal", roll: r, city: "Indore" });
     expect(s.id).toMatch(/^[1-9][0-9]*$/);
@@ -174,7 +185,11 @@ describe("createStudent", () => {
 
   it("reports every invalid field at once, with DRF's messages, and writes nothing", async () => {
     const before = await server.app.db.prisma.student.count();
-    const res = await server.run(CreateStudentDocument, { input: { name: "   ", roll: -1, city: "x".repeat(101) } }, headers);
+    const res = await server.run(
+      CreateStudentDocument,
+      { input: { name: "   ", roll: -1, city: "x".repeat(101) } },
+      headers,
+    );
     expect(res.body.data).toBeNull();
     expectError(res, {
       code: "BAD_USER_INPUT",
@@ -188,21 +203,31 @@ describe("createStudent", () => {
   });
 
   it("accepts exactly 100 characters, counted as characters not bytes", async () => {
-    const res = await server.run(CreateStudentDocument, { input: { name: "é".repeat(100), roll: roll(), city: "🏙".repeat(100) } }, headers);
+    const res = await server.run(
+      CreateStudentDocument,
+      { input: { name: "é".repeat(100), roll: roll(), city: "🏙".repeat(100) } },
+      headers,
+    );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.createStudent.name).toBe("é".repeat(100));
   });
 
   it("refuses a duplicate roll as a field error", async () => {
     const first = await create({ name: "First", city: "A" });
-    const res = await server.run(CreateStudentDocument, { input: { name: "Second", roll: first.roll, city: "B" } }, headers);
+    const res = await server.run(
+      CreateStudentDocument,
+      { input: { name: "Second", roll: first.roll, city: "B" } },
+      headers,
+    );
     expectError(res, { code: "BAD_USER_INPUT", fields: { roll: ["student with this roll already exists."] } });
   });
 
   it("gives exactly one success when 20 requests race for the same roll", async () => {
     const r = roll();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => server.run(CreateStudentDocument, { input: { name: `Racer ${i}`, roll: r, city: "Race" } }, headers)),
+      Array.from({ length: 20 }, (_, i) =>
+        server.run(CreateStudentDocument, { input: { name: `Racer ${i}`, roll: r, city: "Race" } }, headers),
+      ),
     );
     expect(results.map((res) => res.status)).toEqual(Array(20).fill(200));
     const wins = results.filter((res) => res.body.errors === undefined);
@@ -226,7 +251,11 @@ describe("updateStudent (full)", () => {
   it("replaces every field and moves updatedAt", async () => {
     const s = await create({ name: "Old", city: "Old City" });
     const r = roll();
-    const res = await server.run(UpdateStudentDocument, { id: s.id, input: { name: "New", roll: r, city: "New City" } }, headers);
+    const res = await server.run(
+      UpdateStudentDocument,
+      { id: s.id, input: { name: "New", roll: r, city: "New City" } },
+      headers,
+    );
     const u = res.body.data!.updateStudent;
     expect(u).toMatchObject({ id: s.id, name: "New", roll: r, city: "New City", createdAt: s.createdAt });
     expect(Date.parse(u.updatedAt)).toBeGreaterThanOrEqual(Date.parse(s.updatedAt));
@@ -243,7 +272,11 @@ describe("updateStudent (full)", () => {
 
   it("validates like create", async () => {
     const s = await create({ name: "Valid", city: "V" });
-    const res = await server.run(UpdateStudentDocument, { id: s.id, input: { name: "", roll: -5, city: "ok" } }, headers);
+    const res = await server.run(
+      UpdateStudentDocument,
+      { id: s.id, input: { name: "", roll: -5, city: "ok" } },
+      headers,
+    );
     expectError(res, {
       code: "BAD_USER_INPUT",
       fields: { name: ["This field may not be blank."], roll: ["Ensure this value is greater than or equal to 0."] },
@@ -253,19 +286,31 @@ describe("updateStudent (full)", () => {
   it("refuses another student's roll", async () => {
     const a = await create({ name: "A", city: "A" });
     const b = await create({ name: "B", city: "B" });
-    const res = await server.run(UpdateStudentDocument, { id: b.id, input: { name: "B", roll: a.roll, city: "B" } }, headers);
+    const res = await server.run(
+      UpdateStudentDocument,
+      { id: b.id, input: { name: "B", roll: a.roll, city: "B" } },
+      headers,
+    );
     expectError(res, { code: "BAD_USER_INPUT", fields: { roll: ["student with this roll already exists."] } });
   });
 
   it("keeps its own roll", async () => {
     const a = await create({ name: "Same", city: "A" });
-    const res = await server.run(UpdateStudentDocument, { id: a.id, input: { name: "Same2", roll: a.roll, city: "A" } }, headers);
+    const res = await server.run(
+      UpdateStudentDocument,
+      { id: a.id, input: { name: "Same2", roll: a.roll, city: "A" } },
+      headers,
+    );
     expect(res.body.data?.updateStudent.name).toBe("Same2");
   });
 
   it("answers NOT_FOUND for a missing or garbage id", async () => {
     for (const id of ["999999", "abc"]) {
-      const res = await server.run(UpdateStudentDocument, { id, input: { name: "X", roll: roll(), city: "X" } }, headers);
+      const res = await server.run(
+        UpdateStudentDocument,
+        { id, input: { name: "X", roll: roll(), city: "X" } },
+        headers,
+      );
       expect(res.body.data).toBeNull();
       expectError(res, NOT_FOUND);
     }
@@ -287,17 +332,31 @@ describe("patchStudent (partial)", () => {
 
   it("refuses an explicit null, naming each such field", async () => {
     const s = await create({ name: "Nully", city: "N" });
-    const res = await server.run(PatchStudentDocument, { id: s.id, input: { name: null, roll: null, city: "fine" } }, headers);
-    expectError(res, { code: "BAD_USER_INPUT", fields: { name: ["This field may not be null."], roll: ["This field may not be null."] } });
+    const res = await server.run(
+      PatchStudentDocument,
+      { id: s.id, input: { name: null, roll: null, city: "fine" } },
+      headers,
+    );
+    expectError(res, {
+      code: "BAD_USER_INPUT",
+      fields: { name: ["This field may not be null."], roll: ["This field may not be null."] },
+    });
     expect((await server.run(StudentDocument, { id: s.id }, headers)).body.data!.student?.city).toBe("N");
   });
 
   it("validates the fields given", async () => {
     const s = await create({ name: "Check", city: "C" });
-    const res = await server.run(PatchStudentDocument, { id: s.id, input: { name: "n".repeat(101), roll: -1 } }, headers);
+    const res = await server.run(
+      PatchStudentDocument,
+      { id: s.id, input: { name: "n".repeat(101), roll: -1 } },
+      headers,
+    );
     expectError(res, {
       code: "BAD_USER_INPUT",
-      fields: { name: ["Ensure this field has no more than 100 characters."], roll: ["Ensure this value is greater than or equal to 0."] },
+      fields: {
+        name: ["Ensure this field has no more than 100 characters."],
+        roll: ["Ensure this value is greater than or equal to 0."],
+      },
     });
   });
 
@@ -316,7 +375,9 @@ describe("patchStudent (partial)", () => {
 describe("deleteStudent", () => {
   it("deletes, then answers NOT_FOUND", async () => {
     const s = await create({ name: "Gone", city: "G" });
-    expect((await server.run(DeleteStudentDocument, { id: s.id }, headers)).body).toEqual({ data: { deleteStudent: true } });
+    expect((await server.run(DeleteStudentDocument, { id: s.id }, headers)).body).toEqual({
+      data: { deleteStudent: true },
+    });
     expect((await server.run(StudentDocument, { id: s.id }, headers)).body.data).toEqual({ student: null });
     const again = await server.run(DeleteStudentDocument, { id: s.id }, headers);
     expect(again.body.data).toBeNull();

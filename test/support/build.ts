@@ -9,7 +9,10 @@ import { join } from "node:path";
 
 export const ROOT = join(__dirname, "..", "..");
 const STAMP = join(ROOT, "dist", ".build-stamp");
-const LOCK = join(tmpdir(), `drf-token-graphql-build-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`);
+const LOCK = join(
+  tmpdir(),
+  `drf-token-graphql-build-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`,
+);
 
 function newest(dir: string): number {
   let max = 0;
@@ -39,14 +42,19 @@ export async function ensureBuilt(): Promise<void> {
       break;
     } catch {
       // Another worker is building; a lock older than two minutes is left over from a crash.
-      if (Date.now() - statSync(LOCK, { throwIfNoEntry: false })!.mtimeMs > 120_000) rmSync(LOCK, { recursive: true, force: true });
+      if (Date.now() - statSync(LOCK, { throwIfNoEntry: false })!.mtimeMs > 120_000)
+        rmSync(LOCK, { recursive: true, force: true });
       await sleep(200);
     }
   }
   try {
     if (stale()) {
       const started = Date.now();
-      execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "pipe" });
+      execFileSync(
+        process.execPath,
+        [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+        { cwd: ROOT, stdio: "pipe" },
+      );
       writeFileSync(STAMP, String(started));
     }
   } finally {
@@ -61,7 +69,11 @@ export interface RunResult {
 }
 
 /** Runs `node <script> ...args` from the project root with `env` added, feeding `input` to stdin. */
-export function runNode(script: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runNode(
+  script: string,
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, script), ...args], {
       cwd: ROOT,

@@ -67,7 +67,8 @@ export async function onPostgres<T>(run: (client: Client) => Promise<T>): Promis
 /** A fresh, migrated PostgreSQL database, named after the run's template; returns its DATABASE_URL. */
 export async function freshPostgresUrl(): Promise<string> {
   const template = process.env[PG_TEMPLATE_ENV];
-  if (!template) throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
+  if (!template)
+    throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
   const name = `${template.replace(/_template$/, "")}_${randomBytes(6).toString("hex")}`;
   await onPostgres(async (client) => {
     for (let attempt = 1; ; attempt++) {
@@ -87,7 +88,8 @@ export async function freshPostgresUrl(): Promise<string> {
 /** A new database with no tables at all, for tests that migrate it themselves. */
 export async function emptyPostgresUrl(): Promise<string> {
   const template = process.env[PG_TEMPLATE_ENV];
-  if (!template) throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
+  if (!template)
+    throw new Error(`${PG_TEMPLATE_ENV} is not set: run the tests through jest with TEST_DATABASE=postgresql`);
   const name = `${template.replace(/_template$/, "")}_${randomBytes(6).toString("hex")}_empty`;
   await onPostgres((client) => client.query(`CREATE DATABASE "${name}"`));
   return postgresUrlFor(name);

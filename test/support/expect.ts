@@ -14,7 +14,8 @@ export function expectError(res: GraphQLResponse<unknown>, expected: ExpectedErr
   expect(res.body.errors).toHaveLength(1);
   const error = res.body.errors![0]!;
   expect(error.extensions?.code).toBe(expected.code);
-  const status = expected.status ?? { UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 }[expected.code] ?? 200;
+  const status =
+    expected.status ?? { UNAUTHENTICATED: 401, FORBIDDEN: 403, TOO_MANY_REQUESTS: 429 }[expected.code] ?? 200;
   expect(res.status).toBe(status);
   if (expected.code === "UNAUTHENTICATED") expect(res.headers.get("www-authenticate")).toBe("Token");
   if (expected.message !== undefined) expect(error.message).toBe(expected.message);

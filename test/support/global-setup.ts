@@ -35,7 +35,10 @@ export default async function globalSetup(): Promise<void> {
 }
 
 async function dropStale(client: import("pg").Client, now: number): Promise<void> {
-  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [RUN_PREFIX]);
+  const { rows } = await client.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+    [RUN_PREFIX],
+  );
   for (const { datname } of rows) {
     const started = Number(/^dtg_test_(\d+)_/.exec(datname)?.[1]);
     if (Number.isFinite(started) && now - started > STALE_AFTER_S) {

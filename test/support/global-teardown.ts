@@ -9,7 +9,10 @@ export default async function globalTeardown(): Promise<void> {
   // Every database of this run shares the template's prefix.
   const prefix = template.replace(/_template$/, "");
   await onPostgres(async (client) => {
-    const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [prefix]);
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+      [prefix],
+    );
     for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   });
 }

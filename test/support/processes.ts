@@ -77,7 +77,10 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
           done(() => reject(new Error(`process exited before printing ${pattern}:\n${text}`)));
         }
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${text}`))), timeoutMs);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${text}`))),
+        timeoutMs,
+      );
       const done = (settle: () => void) => {
         clearTimeout(timer);
         listeners.delete(check);
@@ -106,14 +109,23 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
 export async function stopCleanly(...servers: (ServerProcess | undefined)[]): Promise<void> {
   const started = servers.filter((s): s is ServerProcess => s !== undefined);
   const codes = await Promise.all(started.map((s) => s.stop("SIGTERM")));
-  const bad = started.flatMap((s, i) => (codes[i] === 0 ? [] : [`pid ${s.pid} exited with ${codes[i]}:\n${s.output().slice(-4000)}`]));
+  const bad = started.flatMap((s, i) =>
+    codes[i] === 0 ? [] : [`pid ${s.pid} exited with ${codes[i]}:\n${s.output().slice(-4000)}`],
+  );
   if (bad.length > 0) throw new Error(bad.join("\n"));
 }
 
 /** Runs `node dist/manage/manage.js ...args`; resolves with its status and output. */
-export function manage(args: string[], env: Record<string, string>): Promise<{ status: number | null; output: string }> {
+export function manage(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MANAGE, ...args], { cwd: ROOT, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MANAGE, ...args], {
+      cwd: ROOT,
+      env: baseEnv(env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -144,7 +156,11 @@ export function postOnOwnConnection<TData, TVariables>(
     const body = JSON.stringify({ query: source(document as TypedDocumentNode<unknown, never>), variables });
     const req = http.request(
       `${url}/graphql`,
-      { method: "POST", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
       (res) => {
         let text = "";
         res.on("data", (d: Buffer) => (text += d.toString()));

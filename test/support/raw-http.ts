@@ -80,7 +80,10 @@ export class RawConnection {
         this.data = parsed.rest;
         return parsed.response;
       }
-      if (this.closedBy !== null) throw new Error(`connection closed (${this.closedBy}) before a full answer: ${JSON.stringify(this.data.toString())}`);
+      if (this.closedBy !== null)
+        throw new Error(
+          `connection closed (${this.closedBy}) before a full answer: ${JSON.stringify(this.data.toString())}`,
+        );
       if (Date.now() > deadline) throw new Error("no answer in time");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
@@ -110,6 +113,11 @@ export async function rawRequest(url: string, request: string, opts: { head?: bo
 
 /** A POST /graphql with a JSON body, as text to write. */
 export function postText(body: string, headers: Record<string, string> = {}): string {
-  const lines = Object.entries({ host: "localhost", "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers });
+  const lines = Object.entries({
+    host: "localhost",
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    ...headers,
+  });
   return `POST /graphql HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n${body}`;
 }

@@ -18,7 +18,11 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   headers: Headers;
   body: {
     data?: T | null;
-    errors?: { message: string; path?: string[]; extensions?: { code?: string; fields?: Record<string, string[]>; [k: string]: unknown } }[];
+    errors?: {
+      message: string;
+      path?: string[];
+      extensions?: { code?: string; fields?: Record<string, string[]>; [k: string]: unknown };
+    }[];
   };
 }
 
@@ -98,7 +102,10 @@ export interface TestServer {
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<T>>;
   /** A user made directly through the service, with its first key. */
-  user(username: string, opts?: { password?: string; staff?: boolean }): Promise<{ id: number; token: string; password: string }>;
+  user(
+    username: string,
+    opts?: { password?: string; staff?: boolean },
+  ): Promise<{ id: number; token: string; password: string }>;
   close(): Promise<void>;
 }
 

@@ -43,7 +43,10 @@ describe("access", () => {
   const ops: [string, (headers?: Record<string, string>) => Promise<GraphQLResponse<unknown>>][] = [
     ["users", (h) => server.run(UsersDocument, {}, h)],
     ["user", (h) => server.run(UserDocument, { id: "1" }, h)],
-    ["createUser", (h) => server.run(CreateUserDocument, { input: { username: "x1", email: "", password: GOOD_PASSWORD } }, h)],
+    [
+      "createUser",
+      (h) => server.run(CreateUserDocument, { input: { username: "x1", email: "", password: GOOD_PASSWORD } }, h),
+    ],
     ["updateUser", (h) => server.run(UpdateUserDocument, { id: "1", input: { username: "x2", email: "" } }, h)],
     ["patchUser", (h) => server.run(PatchUserDocument, { id: "1", input: { email: "a@b.co" } }, h)],
     ["deleteUser", (h) => server.run(DeleteUserDocument, { id: "1" }, h)],
@@ -87,7 +90,8 @@ describe("users and user", () => {
   it("gets one user, or null", async () => {
     const { user } = await createUser("gettable");
     expect((await server.run(UserDocument, { id: user.id }, staff)).body).toEqual({ data: { user } });
-    for (const id of ["999999", "zz", "-3"]) expect((await server.run(UserDocument, { id }, staff)).body).toEqual({ data: { user: null } });
+    for (const id of ["999999", "zz", "-3"])
+      expect((await server.run(UserDocument, { id }, staff)).body).toEqual({ data: { user: null } });
   });
 });
 
@@ -96,7 +100,13 @@ describe("createUser", () => {
     const { token, expiresAt, user } = await createUser("newbie");
     expect(token).toMatch(/^[0-9a-f]{40}$/);
     expect(expiresAt).toBeNull();
-    expect(user).toMatchObject({ username: "newbie", email: "newbie@example.com", isStaff: false, isActive: true, lastLogin: null });
+    expect(user).toMatchObject({
+      username: "newbie",
+      email: "newbie@example.com",
+      isStaff: false,
+      isActive: true,
+      lastLogin: null,
+    });
     expect((await server.run(WhoAmIDocument, {}, auth(token))).body.data).toEqual({ me: { username: "newbie" } });
     const tokens = await server.run(MyTokensDocument, {}, auth(token));
     expect(tokens.body.data!.myTokens.map((t) => t.name)).toEqual(["admin"]);
@@ -124,35 +134,59 @@ describe("createUser", () => {
     ["semi;colon", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."],
     ["slash/", "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."],
   ])("refuses the username %j with Django's message", async (username, message) => {
-    const res = await server.run(CreateUserDocument, { input: { username, email: "", password: GOOD_PASSWORD } }, staff);
+    const res = await server.run(
+      CreateUserDocument,
+      { input: { username, email: "", password: GOOD_PASSWORD } },
+      staff,
+    );
     expectError(res, { code: "BAD_USER_INPUT", fields: { username: [message] } });
   });
 
   it("accepts Django's username characters: letters in any script, digits and @ . + - _, up to 150", async () => {
     for (const username of ["a.b+c-d_e@f", "Łukasz", "日本語", "9".repeat(150)]) {
-      const res = await server.run(CreateUserDocument, { input: { username, email: "", password: GOOD_PASSWORD } }, staff);
+      const res = await server.run(
+        CreateUserDocument,
+        { input: { username, email: "", password: GOOD_PASSWORD } },
+        staff,
+      );
       expect(res.body.errors).toBeUndefined();
       expect(res.body.data!.createUser.user.username).toBe(username);
     }
   });
 
   it("trims the username, as DRF's CharField does", async () => {
-    const res = await server.run(CreateUserDocument, { input: { username: "  trimmed ", email: "", password: GOOD_PASSWORD } }, staff);
+    const res = await server.run(
+      CreateUserDocument,
+      { input: { username: "  trimmed ", email: "", password: GOOD_PASSWORD } },
+      staff,
+    );
     expect(res.body.data?.createUser.user.username).toBe("trimmed");
   });
 
   it("refuses a duplicate username, also after Unicode normalisation", async () => {
     await createUser("taken");
-    const res = await server.run(CreateUserDocument, { input: { username: "taken", email: "", password: GOOD_PASSWORD } }, staff);
+    const res = await server.run(
+      CreateUserDocument,
+      { input: { username: "taken", email: "", password: GOOD_PASSWORD } },
+      staff,
+    );
     expectError(res, { code: "BAD_USER_INPUT", fields: { username: ["A user with that username already exists."] } });
     await createUser("ﬁx", { email: "" }); // the ligature normalises (NFKC) to "fix"
-    const again = await server.run(CreateUserDocument, { input: { username: "fix", email: "", password: GOOD_PASSWORD } }, staff);
+    const again = await server.run(
+      CreateUserDocument,
+      { input: { username: "fix", email: "", password: GOOD_PASSWORD } },
+      staff,
+    );
     expectError(again, { code: "BAD_USER_INPUT", fields: { username: ["A user with that username already exists."] } });
   });
 
   it("validates the email, allows it blank, and lower-cases its domain", async () => {
     for (const email of ["not-an-email", "a@", "@b.co", "a b@c.co"]) {
-      const res = await server.run(CreateUserDocument, { input: { username: "mailer", email, password: GOOD_PASSWORD } }, staff);
+      const res = await server.run(
+        CreateUserDocument,
+        { input: { username: "mailer", email, password: GOOD_PASSWORD } },
+        staff,
+      );
       expectError(res, { code: "BAD_USER_INPUT", fields: { email: ["Enter a valid email address."] } });
     }
     const blank = await createUser("noemail", { email: "" });
@@ -166,7 +200,14 @@ describe("createUser", () => {
     ["password", ["This password is too common."]],
     ["38472910573", ["This password is entirely numeric."]],
     ["rajeshwari99", ["The password is too similar to the username."]],
-    ["12345", ["This password is too short. It must contain at least 8 characters.", "This password is too common.", "This password is entirely numeric."]],
+    [
+      "12345",
+      [
+        "This password is too short. It must contain at least 8 characters.",
+        "This password is too common.",
+        "This password is entirely numeric.",
+      ],
+    ],
   ])("refuses the password %j with Django's messages", async (password, messages) => {
     const before = await server.app.db.prisma.user.count();
     const res = await server.run(CreateUserDocument, { input: { username: "rajeshwari", email: "", password } }, staff);
@@ -175,15 +216,26 @@ describe("createUser", () => {
   });
 
   it("checks similarity to the email address too", async () => {
-    const res = await server.run(CreateUserDocument, { input: { username: "zed", email: "marigold.finch@example.com", password: "marigoldfinch" } }, staff);
-    expectError(res, { code: "BAD_USER_INPUT", fields: { password: ["The password is too similar to the email address."] } });
+    const res = await server.run(
+      CreateUserDocument,
+      { input: { username: "zed", email: "marigold.finch@example.com", password: "marigoldfinch" } },
+      staff,
+    );
+    expectError(res, {
+      code: "BAD_USER_INPUT",
+      fields: { password: ["The password is too similar to the email address."] },
+    });
   });
 });
 
 describe("updateUser and patchUser", () => {
   it("replaces username and email (PUT)", async () => {
     const { user, token } = await createUser("putme");
-    const res = await server.run(UpdateUserDocument, { id: user.id, input: { username: "putdone", email: "p@d.example" } }, staff);
+    const res = await server.run(
+      UpdateUserDocument,
+      { id: user.id, input: { username: "putdone", email: "p@d.example" } },
+      staff,
+    );
     expect(res.body.data!.updateUser).toMatchObject({ id: user.id, username: "putdone", email: "p@d.example" });
     // A profile change leaves the keys alone.
     expect((await server.run(WhoAmIDocument, {}, auth(token))).body.data).toEqual({ me: { username: "putdone" } });
@@ -192,10 +244,13 @@ describe("updateUser and patchUser", () => {
   it("refuses a taken username on PUT and PATCH", async () => {
     await createUser("occupied");
     const { user } = await createUser("mover");
-    expectError(await server.run(UpdateUserDocument, { id: user.id, input: { username: "occupied", email: "" } }, staff), {
-      code: "BAD_USER_INPUT",
-      fields: { username: ["A user with that username already exists."] },
-    });
+    expectError(
+      await server.run(UpdateUserDocument, { id: user.id, input: { username: "occupied", email: "" } }, staff),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { username: ["A user with that username already exists."] },
+      },
+    );
     expectError(await server.run(PatchUserDocument, { id: user.id, input: { username: "occupied" } }, staff), {
       code: "BAD_USER_INPUT",
       fields: { username: ["A user with that username already exists."] },
@@ -206,10 +261,13 @@ describe("updateUser and patchUser", () => {
     const { user } = await createUser("patchme");
     const res = await server.run(PatchUserDocument, { id: user.id, input: { email: "new@mail.example" } }, staff);
     expect(res.body.data!.patchUser).toMatchObject({ username: "patchme", email: "new@mail.example", isStaff: false });
-    expectError(await server.run(PatchUserDocument, { id: user.id, input: { username: null, isActive: null } }, staff), {
-      code: "BAD_USER_INPUT",
-      fields: { username: ["This field may not be null."], isActive: ["This field may not be null."] },
-    });
+    expectError(
+      await server.run(PatchUserDocument, { id: user.id, input: { username: null, isActive: null } }, staff),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { username: ["This field may not be null."], isActive: ["This field may not be null."] },
+      },
+    );
   });
 
   it("changes a password under the rules and revokes every key of that user", async () => {
@@ -218,16 +276,26 @@ describe("updateUser and patchUser", () => {
       code: "BAD_USER_INPUT",
       fields: { password: ["This password is too short. It must contain at least 8 characters."] },
     });
-    expectError(await server.run(PatchUserDocument, { id: user.id, input: { username: "glowworm77", password: "glowworm77!" } }, staff), {
-      code: "BAD_USER_INPUT",
-      fields: { password: ["The password is too similar to the username."] },
-    });
+    expectError(
+      await server.run(
+        PatchUserDocument,
+        { id: user.id, input: { username: "glowworm77", password: "glowworm77!" } },
+        staff,
+      ),
+      {
+        code: "BAD_USER_INPUT",
+        fields: { password: ["The password is too similar to the username."] },
+      },
+    );
     // The failed patches changed nothing.
     expect((await server.run(WhoAmIDocument, {}, auth(token))).body.data).toEqual({ me: { username: "rotate" } });
 
     const res = await server.run(PatchUserDocument, { id: user.id, input: { password: "a-Brand-new-one-9" } }, staff);
     expect(res.body.data!.patchUser.username).toBe("rotate");
-    expectError(await server.run(WhoAmIDocument, {}, auth(token)), { code: "UNAUTHENTICATED", message: "Invalid token." });
+    expectError(await server.run(WhoAmIDocument, {}, auth(token)), {
+      code: "UNAUTHENTICATED",
+      message: "Invalid token.",
+    });
     const login = await server.run(ObtainTokenDocument, { username: "rotate", password: "a-Brand-new-one-9" });
     expect(login.body.data!.obtainToken.token).toMatch(/^[0-9a-f]{40}$/);
   });
@@ -235,7 +303,10 @@ describe("updateUser and patchUser", () => {
   it("isActive=false makes the user's keys fail, and true restores them", async () => {
     const { user, token } = await createUser("sleeper");
     await server.run(PatchUserDocument, { id: user.id, input: { isActive: false } }, staff);
-    expectError(await server.run(WhoAmIDocument, {}, auth(token)), { code: "UNAUTHENTICATED", message: "User inactive or deleted." });
+    expectError(await server.run(WhoAmIDocument, {}, auth(token)), {
+      code: "UNAUTHENTICATED",
+      message: "User inactive or deleted.",
+    });
     await server.run(PatchUserDocument, { id: user.id, input: { isActive: true } }, staff);
     expect((await server.run(WhoAmIDocument, {}, auth(token))).body.data).toEqual({ me: { username: "sleeper" } });
   });
@@ -249,9 +320,15 @@ describe("updateUser and patchUser", () => {
   });
 
   it("answers NOT_FOUND for a missing user", async () => {
-    expectError(await server.run(UpdateUserDocument, { id: "999999", input: { username: "ghost", email: "" } }, staff), NOT_FOUND);
+    expectError(
+      await server.run(UpdateUserDocument, { id: "999999", input: { username: "ghost", email: "" } }, staff),
+      NOT_FOUND,
+    );
     expectError(await server.run(PatchUserDocument, { id: "999999", input: { email: "" } }, staff), NOT_FOUND);
-    expectError(await server.run(PatchUserDocument, { id: "999999", input: { password: GOOD_PASSWORD } }, staff), NOT_FOUND);
+    expectError(
+      await server.run(PatchUserDocument, { id: "999999", input: { password: GOOD_PASSWORD } }, staff),
+      NOT_FOUND,
+    );
     expectError(await server.run(PatchUserDocument, { id: "nope", input: { email: "" } }, staff), NOT_FOUND);
   });
 });
@@ -261,7 +338,10 @@ describe("deleteUser", () => {
     const { user, token } = await createUser("doomed");
     expect((await server.run(DeleteUserDocument, { id: user.id }, staff)).body).toEqual({ data: { deleteUser: true } });
     expect(await server.app.db.prisma.token.count({ where: { userId: Number(user.id) } })).toBe(0);
-    expectError(await server.run(WhoAmIDocument, {}, auth(token)), { code: "UNAUTHENTICATED", message: "Invalid token." });
+    expectError(await server.run(WhoAmIDocument, {}, auth(token)), {
+      code: "UNAUTHENTICATED",
+      message: "Invalid token.",
+    });
     expect((await server.run(UserDocument, { id: user.id }, staff)).body.data).toEqual({ user: null });
     expectError(await server.run(DeleteUserDocument, { id: user.id }, staff), NOT_FOUND);
   });

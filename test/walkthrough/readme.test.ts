@@ -49,14 +49,48 @@ interface Output {
 // What each command must answer, matched on its text. Every command needs
 // exactly one entry, so the README and this test change together.
 const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
-  { match: /createsuperuser/, check: (o) => expect(o.text).toMatch(/^Superuser created successfully\.\nGenerated token [0-9a-f]{40} for user admin\n$/) },
-  { match: /createUser\(/, check: (o) => expect(o.http!.json.data.createUser).toEqual({ token: expect.stringMatching(/^[0-9a-f]{40}$/), user: { id: "2", username: "amit" } }) },
-  { match: /register\(/, check: (o) => expect(o.http!.json.data.register).toEqual({ token: expect.stringMatching(/^[0-9a-f]{40}$/), user: { id: "3", username: "priya" } }) },
-  { match: /createToken\(/, check: (o) => expect(o.http!.json.data.createToken).toEqual({ token: expect.stringMatching(/^[0-9a-f]{40}$/), user: { username: "amit" } }) },
-  { match: /create-token amit/, check: (o) => expect(o.text).toMatch(/^Generated token [0-9a-f]{40} for user amit\n$/) },
+  {
+    match: /createsuperuser/,
+    check: (o) =>
+      expect(o.text).toMatch(/^Superuser created successfully\.\nGenerated token [0-9a-f]{40} for user admin\n$/),
+  },
+  {
+    match: /createUser\(/,
+    check: (o) =>
+      expect(o.http!.json.data.createUser).toEqual({
+        token: expect.stringMatching(/^[0-9a-f]{40}$/),
+        user: { id: "2", username: "amit" },
+      }),
+  },
+  {
+    match: /register\(/,
+    check: (o) =>
+      expect(o.http!.json.data.register).toEqual({
+        token: expect.stringMatching(/^[0-9a-f]{40}$/),
+        user: { id: "3", username: "priya" },
+      }),
+  },
+  {
+    match: /createToken\(/,
+    check: (o) =>
+      expect(o.http!.json.data.createToken).toEqual({
+        token: expect.stringMatching(/^[0-9a-f]{40}$/),
+        user: { username: "amit" },
+      }),
+  },
+  {
+    match: /create-token amit/,
+    check: (o) => expect(o.text).toMatch(/^Generated token [0-9a-f]{40} for user amit\n$/),
+  },
   { match: /obtainToken\(/, check: (o) => expect(o.http!.json.data.obtainToken.token).toMatch(/^[0-9a-f]{40}$/) },
-  { match: /name: "Aman"/, check: (o) => expect(o.http!.json.data.createStudent).toEqual({ id: "1", name: "Aman", roll: 1, city: "Ranchi" }) },
-  { match: /"name": "John"/, check: (o) => expect(o.http!.json.data.createStudent).toEqual({ id: "2", name: "John", roll: 2, city: "Pune" }) },
+  {
+    match: /name: "Aman"/,
+    check: (o) => expect(o.http!.json.data.createStudent).toEqual({ id: "1", name: "Aman", roll: 1, city: "Ranchi" }),
+  },
+  {
+    match: /"name": "John"/,
+    check: (o) => expect(o.http!.json.data.createStudent).toEqual({ id: "2", name: "John", roll: 2, city: "Pune" }),
+  },
   {
     match: /POST .*\{ students \{/,
     check: (o) =>
@@ -68,10 +102,25 @@ const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
         ],
       }),
   },
-  { match: /GET .*query==.*students/, check: (o) => expect(o.http!.json.data.students).toEqual({ count: 2, results: [{ name: "John" }, { name: "Aman" }] }) },
-  { match: /student\(id: "1"\)/, check: (o) => expect(o.http!.json.data.student).toMatchObject({ id: "1", name: "Aman", roll: 1, city: "Ranchi" }) },
-  { match: /updateStudent\(/, check: (o) => expect(o.http!.json.data.updateStudent).toEqual({ id: "2", name: "John Updated", roll: 2, city: "Mumbai" }) },
-  { match: /patchStudent\(/, check: (o) => expect(o.http!.json.data.patchStudent).toEqual({ id: "2", name: "John Updated", roll: 2, city: "Delhi" }) },
+  {
+    match: /GET .*query==.*students/,
+    check: (o) =>
+      expect(o.http!.json.data.students).toEqual({ count: 2, results: [{ name: "John" }, { name: "Aman" }] }),
+  },
+  {
+    match: /student\(id: "1"\)/,
+    check: (o) => expect(o.http!.json.data.student).toMatchObject({ id: "1", name: "Aman", roll: 1, city: "Ranchi" }),
+  },
+  {
+    match: /updateStudent\(/,
+    check: (o) =>
+      expect(o.http!.json.data.updateStudent).toEqual({ id: "2", name: "John Updated", roll: 2, city: "Mumbai" }),
+  },
+  {
+    match: /patchStudent\(/,
+    check: (o) =>
+      expect(o.http!.json.data.patchStudent).toEqual({ id: "2", name: "John Updated", roll: 2, city: "Delhi" }),
+  },
   { match: /deleteStudent\(/, check: (o) => expect(o.http!.json.data).toEqual({ deleteStudent: true }) },
   {
     match: /^http OPTIONS /,
@@ -83,7 +132,11 @@ const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
   {
     match: /__type\(name: "StudentInput"\)/,
     check: (o) =>
-      expect(o.http!.json.data.__type.inputFields.map((f: { name: string }) => f.name).sort()).toEqual(["city", "name", "roll"]),
+      expect(o.http!.json.data.__type.inputFields.map((f: { name: string }) => f.name).sort()).toEqual([
+        "city",
+        "name",
+        "roll",
+      ]),
   },
   { match: /schema\.graphql/, check: (o) => expect(o.http!.body).toContain("type Student {") },
   {
@@ -98,7 +151,10 @@ const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
 const itHttpie = itWithTool(HTTP, "httpie");
 
 /** Runs a shell line without blocking this process: the server under test lives in it. */
-function sh(command: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function sh(
+  command: string,
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", command], { cwd: ROOT, env, timeout: 30_000 });
     let stdout = "";
@@ -120,7 +176,16 @@ describe("the README walkthrough", () => {
     }
     // Every way the seed gets a key, and every verb it uses, is there.
     const text = commands.map((s) => s.command).join("\n");
-    for (const needed of ["createsuperuser", "createUser(", "register(", "createToken(", "create-token", "obtainToken(", "http OPTIONS", "http HEAD"]) {
+    for (const needed of [
+      "createsuperuser",
+      "createUser(",
+      "register(",
+      "createToken(",
+      "create-token",
+      "obtainToken(",
+      "http OPTIONS",
+      "http HEAD",
+    ]) {
       expect(text).toContain(needed);
     }
   });
@@ -143,7 +208,8 @@ describe("the README walkthrough", () => {
       "every command exits 0 and answers what the README says",
       async () => {
         const manage = join(ROOT, "dist", "manage", "manage.js");
-        if (!existsSync(manage)) throw new Error("dist/manage/manage.js is missing: run `npm run build` (npm test does)");
+        if (!existsSync(manage))
+          throw new Error("dist/manage/manage.js is missing: run `npm run build` (npm test does)");
         const port = new URL(server.url).port;
         const env: Record<string, string> = {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -169,7 +235,10 @@ describe("the README walkthrough", () => {
               ? step.command
                   .replace(/^http /, `${HTTP} --check-status --ignore-stdin --pretty=none --print=hb --timeout=10 `)
                   .replace(/(?<=\s):4000(?=[/\s]|$)/g, `127.0.0.1:${port}`)
-              : step.command.replace("npm run manage --", `${JSON.stringify(process.execPath)} ${JSON.stringify(manage)}`);
+              : step.command.replace(
+                  "npm run manage --",
+                  `${JSON.stringify(process.execPath)} ${JSON.stringify(manage)}`,
+                );
           const run = await sh(command, env);
           const out: Output = { status: run.status ?? -1, text: run.stdout };
           expect([step.command, run.status, run.stderr]).toEqual([step.command, 0, ""]);
@@ -191,7 +260,10 @@ describe("the README walkthrough", () => {
         expect(me.body.data?.me?.username).toBe("amit");
         expect(me.body.data?.myTokens).toHaveLength(4); // createUser, createToken, create-token, obtainToken
         const students = await server.run(StudentsDocument, {}, auth(env.TOKEN!));
-        expect(students.body.data?.students).toEqual({ count: 1, results: [{ id: "1", name: "Aman", roll: 1, city: "Ranchi" }] });
+        expect(students.body.data?.students).toEqual({
+          count: 1,
+          results: [{ id: "1", name: "Aman", roll: 1, city: "Ranchi" }],
+        });
       },
       120_000,
     );

@@ -89,7 +89,10 @@ query Me {
     // operation name with the new tab's document; a name the document does
     // not define is dropped (a one-operation document then runs as is).
     const name = params && params.operationName;
-    if (typeof name === "string" && !new RegExp(`\\b(?:query|mutation|subscription)\\s+${name}\\b`).test(params.query || "")) {
+    if (
+      typeof name === "string" &&
+      !new RegExp(`\\b(?:query|mutation|subscription)\\s+${name}\\b`).test(params.query || "")
+    ) {
       params = { ...params, operationName: undefined };
     }
     const response = await fetch(endpoint, {
@@ -172,7 +175,13 @@ query Me {
       return h(
         "div",
         { className: "playground-key", role: "status" },
-        h("span", null, "The headers now send ", h("code", null, `Authorization: Token ${short}`), " (other tabs get it when you open them)."),
+        h(
+          "span",
+          null,
+          "The headers now send ",
+          h("code", null, `Authorization: Token ${short}`),
+          " (other tabs get it when you open them).",
+        ),
       );
     }
     return h(
@@ -190,7 +199,8 @@ query Me {
     const { variableEditor } = editor;
     React.useEffect(() => {
       const tab = editor.tabs[editor.activeTabIndex];
-      if (tab && tab.variables && variableEditor && variableEditor.getValue() === "") variableEditor.setValue(tab.variables);
+      if (tab && tab.variables && variableEditor && variableEditor.getValue() === "")
+        variableEditor.setValue(tab.variables);
     }, [variableEditor]);
     return null;
   }
