@@ -16,6 +16,7 @@ export default tseslint.config(
       "src/generated/**",
       "test/generated/**",
       "admin/dist/**",
+      "admin/src/generated/**",
       "coverage/**",
       "test-artifacts/**",
       "data/**",
@@ -66,6 +67,22 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-return": "off",
       // `expect(obj.method)` passes a method reference without calling it.
       "@typescript-eslint/unbound-method": "off",
+    },
+  },
+  {
+    // The admin is react-admin's: its DataProvider hands records over as
+    // `any` by its own types, and its auth provider rejects with react-admin's
+    // `{ message }` objects, not Errors. What reaches the API is typed by
+    // codegen's documents, and the API checks every value again.
+    files: ["admin/src/**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+      "@typescript-eslint/no-base-to-string": "off",
+      "@typescript-eslint/only-throw-error": "off",
     },
   },
   {

@@ -3,14 +3,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { drfOperation, startDrf } from "./drf";
-import { type LoadResult, measure, trickle } from "./load";
-import { summarizeProfiles, type ProfileSummary } from "./profile";
+import { measure, trickle } from "./load";
+import { summarizeProfiles } from "./profile";
 import { ROOT } from "./project";
 import { printReport } from "./report";
 import type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, ServerRun } from "./types";
 
 export type { BenchOptions, BenchReport, ReadsWithLogins, ScenarioResult, ServerRun };
-import { countRoundTrips, type RoundTrips } from "./round-trips";
+import { countRoundTrips } from "./round-trips";
 import {
   OPERATIONS,
   READS,
@@ -21,8 +21,8 @@ import {
   type ScenarioData,
   type ScenarioName,
 } from "./scenarios";
-import { type Provider, seed } from "./seed";
-import { type MemoryPeak, type RunningServer, type ServerKind, startServer } from "./servers";
+import { seed } from "./seed";
+import { type RunningServer, type ServerKind, startServer } from "./servers";
 
 // `npm run bench`: seed, then drive our server and the bare baseline with the
 // same requests, scenario by scenario; print the table, write the JSON.

@@ -103,8 +103,8 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d));
-    child.stderr.on("data", (d: Buffer) => (out += d));
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     child.on("error", (e) => reject(new Error(`bench: cannot run ${cmd} (Debian package wrk): ${e.message}`)));
     child.on("close", (code) =>
       code === 0 ? resolve(out) : reject(new Error(`bench: wrk exited with ${code}:\n${out.slice(-2000)}`)),

@@ -206,7 +206,7 @@ export const dataProvider: AdminDataProvider = {
       }
     }) as never,
 
-  updateMany: () => call(async () => unsupported("edit several records at once")) as never,
+  updateMany: () => call(async () => unsupported("edit several records at once")),
 
   delete: (resource, params) =>
     call(async () => {
@@ -222,7 +222,7 @@ export const dataProvider: AdminDataProvider = {
     call(async () => {
       for (const id of params.ids) await dataProvider.delete(resource, { id });
       return { data: params.ids };
-    }) as never,
+    }),
 
   issueKey: (userId, name) =>
     call(async () => {

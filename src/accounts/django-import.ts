@@ -204,7 +204,7 @@ function date(value: unknown, column: string, nullable = false): Date | null {
       if (!Number.isNaN(parsed.getTime())) return parsed;
     }
   }
-  throw new ImportError(`${column}: ${String(value)} is not a date`);
+  throw new ImportError(`${column}: ${JSON.stringify(value) ?? typeof value} is not a date`);
 }
 
 interface Plan {

@@ -56,7 +56,7 @@ function openSqlite(path: string): DjangoSource {
 }
 
 async function openPostgres(url: string): Promise<DjangoSource> {
-  let where = "PostgreSQL";
+  let where: string;
   try {
     const u = new URL(url);
     where = `PostgreSQL at ${u.hostname}:${u.port || "5432"}${u.pathname}`;
@@ -64,7 +64,7 @@ async function openPostgres(url: string): Promise<DjangoSource> {
     throw new SourceError("the PostgreSQL URL cannot be read");
   }
   // Loaded only for a PostgreSQL source, so every other manage command starts as fast as before.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg loads only for a PostgreSQL source
   const { Client } = require("pg") as typeof import("pg");
   const client: PgClient = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   try {

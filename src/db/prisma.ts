@@ -53,9 +53,9 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- pg and its adapter load only for PostgreSQL
     const { PrismaPg } = require("@prisma/adapter-pg") as typeof import("@prisma/adapter-pg");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the PostgreSQL generated client loads only for PostgreSQL
-    const { PrismaClient } =
-      require("../generated/postgresql/client") as typeof import("../generated/postgresql/client");
+    type PgClientModule = typeof import("../generated/postgresql/client");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the PostgreSQL client loads only for PostgreSQL
+    const { PrismaClient } = require("../generated/postgresql/client") as PgClientModule;
     const adapter = new PrismaPg({ connectionString: database.url, max: 10 });
     const client = new PrismaClient({ adapter, log: [...log] });
     if (queries.counting) client.$on("query", count);

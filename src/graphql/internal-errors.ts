@@ -1,7 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import type { FastifyRequest } from "fastify";
-import type { Context } from "./context";
 import { MESSAGES } from "../shared/errors";
 
 // An INTERNAL_SERVER_ERROR is a bug or a failure of ours (the database, a
@@ -28,7 +27,8 @@ export function internalError(request: FastifyRequest, error: unknown): GraphQLE
   });
 }
 
-export function internalErrorsPlugin(): ApolloServerPlugin<Context> {
+/** Needs only the request of the context (graphql/context.ts imports this file). */
+export function internalErrorsPlugin(): ApolloServerPlugin<{ request: FastifyRequest }> {
   return {
     async requestDidStart() {
       return {

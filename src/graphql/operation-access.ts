@@ -5,6 +5,7 @@ import {
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   Kind,
+  OperationTypeNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
@@ -72,8 +73,8 @@ export function selectedRootFields(
 }
 
 function rootType(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLObjectType | null | undefined {
-  if (operation.operation === "query") return schema.getQueryType();
-  if (operation.operation === "mutation") return schema.getMutationType();
+  if (operation.operation === OperationTypeNode.QUERY) return schema.getQueryType();
+  if (operation.operation === OperationTypeNode.MUTATION) return schema.getMutationType();
   return schema.getSubscriptionType();
 }
 

@@ -69,7 +69,7 @@ export function sortOrder<const K extends string>(name: string, columns: Record<
   const sql = {} as Record<Value, string>;
   for (const [key, column] of Object.entries(columns) as [K, string][]) {
     for (const direction of ["ASC", "DESC"] as const) {
-      const value = `${key}_${direction}` as Value;
+      const value: Value = `${key}_${direction}`;
       (values as Record<string, string>)[value] = value;
       sql[value] = column === "id" ? `"id" ${direction}` : `"${column}" ${direction}, "id" ${direction}`;
     }

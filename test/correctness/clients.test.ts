@@ -2,6 +2,7 @@ import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCach
 import { Client, CombinedError, fetchExchange } from "@urql/core";
 import { auditServer, type AuditResult } from "graphql-http";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { Kind, OperationTypeNode } from "graphql";
 import {
   CorrectnessCreateStudentDocument,
   CorrectnessDeleteStudentDocument,
@@ -74,7 +75,9 @@ function apollo(token?: string) {
 
 const viaApollo: Run = async (document, variables, token) => {
   const client = apollo(token);
-  const isMutation = document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
+  const isMutation = document.definitions.some(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.MUTATION,
+  );
   try {
     const result = isMutation
       ? await client.mutate({ mutation: document, variables })
@@ -96,7 +99,9 @@ const viaUrql: Run = async (document, variables, token) => {
     fetchOptions: { headers: token ? auth(token) : {} },
     requestPolicy: "network-only",
   });
-  const isMutation = document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "mutation");
+  const isMutation = document.definitions.some(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.MUTATION,
+  );
   const result = await (
     isMutation ? client.mutation(document, variables) : client.query(document, variables)
   ).toPromise();

@@ -5,7 +5,6 @@ import {
   isEnumType,
   isInputObjectType,
   isListType,
-  isNonNullType,
   isScalarType,
   type GraphQLArgument,
   type GraphQLField,

@@ -32,8 +32,8 @@ function bash(script: string, env: Record<string, string>): Promise<{ code: numb
       timeout: 300_000,
     });
     let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d));
-    child.stderr.on("data", (d: Buffer) => (output += d));
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, output }));
   });

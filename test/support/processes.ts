@@ -153,7 +153,7 @@ export function postOnOwnConnection<TData, TVariables>(
   variables: TVariables,
 ): Promise<{ status: number; body: { data?: TData | null; errors?: unknown[] } }> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query: source(document as TypedDocumentNode<unknown, never>), variables });
+    const body = JSON.stringify({ query: source(document), variables });
     const req = http.request(
       `${url}/graphql`,
       {
