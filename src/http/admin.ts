@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { extname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { sendAsset, sendNoncedPage, staticAsset, strictPolicy, type StaticAsset } from "./static-page";
 
 // The staff admin (react-admin), built by Vite into admin/dist when the
 // project is installed (postinstall) and served from there as it is: the
@@ -23,14 +22,7 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
 };
 
-interface Asset {
-  body: Buffer;
-  gzipped?: Buffer;
-  type: string;
-  etag: string;
-}
-
-type Loaded = { assets: Map<string, Asset>; pageParts: string[] } | { missing: string };
+type Loaded = { assets: Map<string, StaticAsset>; pageParts: string[] } | { missing: string };
 
 let loaded: Loaded | undefined;
 
@@ -41,14 +33,12 @@ function load(): Loaded {
     loaded = { missing: "The admin is not built: run `npm run build:admin` (npm install does it)." };
     return loaded;
   }
-  const assets = new Map<string, Asset>();
+  const assets = new Map<string, StaticAsset>();
   const dir = join(DIST, "assets");
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
     const type = TYPES[extname(name)];
     if (!type) continue;
-    const body = readFileSync(join(dir, name));
-    const hash = createHash("sha256").update(body).digest("base64url");
-    assets.set(name, { body, type, etag: `"${hash.slice(0, 27)}"` });
+    assets.set(name, staticAsset(readFileSync(join(dir, name)), type));
   }
   const html = readFileSync(page, "utf8");
   if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html)) throw new Error("admin/dist/index.html has an inline script");
@@ -57,39 +47,16 @@ function load(): Loaded {
 }
 
 /**
- * Scripts and styles only from this server; the <style> tags MUI's emotion
- * adds at run time carry the nonce (read from <meta name="csp-nonce">).
- * connect-src 'self': the page's one API is /graphql on this server.
+ * The <style> tags MUI's emotion adds at run time carry the nonce (read from
+ * <meta name="csp-nonce">); fonts are the system's or this server's.
  */
-function contentSecurityPolicy(nonce: string): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    `style-src 'self' 'nonce-${nonce}'`,
-    "font-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "manifest-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
+const policy = (nonce: string) => strictPolicy(nonce, { fonts: "'self'", extra: ["manifest-src 'self'"] });
 
 function sendPage(reply: FastifyReply): FastifyReply {
   const page = load();
   if ("missing" in page)
     return reply.code(503).type("text/plain; charset=utf-8").header("cache-control", "no-store").send(page.missing);
-  const nonce = randomBytes(16).toString("base64");
-  return reply
-    .code(200)
-    .header("content-type", "text/html; charset=utf-8")
-    .header("content-security-policy", contentSecurityPolicy(nonce))
-    .header("cache-control", "no-store")
-    .header("x-content-type-options", "nosniff")
-    .header("x-frame-options", "DENY")
-    .header("referrer-policy", "no-referrer")
-    .send(page.pageParts.join(nonce));
+  return sendNoncedPage(reply, page.pageParts, policy, { "x-frame-options": "DENY" });
 }
 
 /** GET /admin (the page; its routes live after #) and its hashed assets. */
@@ -103,17 +70,7 @@ export function registerAdmin(fastify: FastifyInstance): void {
     const page = load();
     const asset = "missing" in page ? undefined : page.assets.get(file);
     if (!asset) return reply.code(404).type("text/plain; charset=utf-8").send(`No admin asset ${file}.`);
-    reply
-      .header("content-type", asset.type)
-      .header("etag", asset.etag)
-      .header("x-content-type-options", "nosniff")
-      .header("vary", "Accept-Encoding")
-      .header("cache-control", "public, max-age=31536000, immutable");
-    if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
-    if (/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) {
-      asset.gzipped ??= gzipSync(asset.body);
-      return reply.header("content-encoding", "gzip").send(asset.gzipped);
-    }
-    return reply.send(asset.body);
+    // Vite's names carry the content hash: a name never changes content.
+    return sendAsset(request, reply, asset, "public, max-age=31536000, immutable");
   });
 }

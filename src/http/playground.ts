@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { sendAsset, sendNoncedPage, staticAsset, strictPolicy, type StaticAsset } from "./static-page";
 
 // The playground: GraphiQL 3's UMD build with React 18's, served from the
 // installed packages (no CDN, nothing leaves the host), plus our own small
@@ -29,17 +28,8 @@ const SOURCES: Record<string, { path: string; type: string }> = {
   "playground.css": { path: join(OWN_FILES, "playground.css"), type: "text/css" },
 };
 
-interface Asset {
-  body: Buffer;
-  gzipped?: Buffer;
-  type: string;
-  etag: string;
-  /** Short content hash used as ?v= in the page, so the URL can be cached for good. */
-  version: string;
-}
-
 interface Loaded {
-  assets: Map<string, Asset>;
+  assets: Map<string, StaticAsset>;
   /** The page split around its nonce placeholders. */
   pageParts: string[];
 }
@@ -49,16 +39,9 @@ let loaded: Loaded | undefined;
 
 function load(): Loaded {
   if (loaded) return loaded;
-  const assets = new Map<string, Asset>();
+  const assets = new Map<string, StaticAsset>();
   for (const [name, { path, type }] of Object.entries(SOURCES)) {
-    const body = readFileSync(path);
-    const hash = createHash("sha256").update(body).digest("base64url");
-    assets.set(name, {
-      body,
-      type: `${type}; charset=utf-8`,
-      etag: `"${hash.slice(0, 27)}"`,
-      version: hash.slice(0, 12),
-    });
+    assets.set(name, staticAsset(readFileSync(path), `${type}; charset=utf-8`));
   }
   const html = readFileSync(join(OWN_FILES, "index.html"), "utf8").replace(
     /\{\{asset:([\w.-]+)\}\}/g,
@@ -73,24 +56,11 @@ function load(): Loaded {
 }
 
 /**
- * The page's policy: scripts and styles only from this server; the one
- * <style> GraphiQL adds at run time (react-remove-scroll, for dialogs) carries
- * the nonce. Fonts and the favicon are data: URIs in GraphiQL's CSS.
- * No 'unsafe-eval': GraphiQL 3's UMD build never evaluates strings.
+ * The one <style> GraphiQL adds at run time (react-remove-scroll, for
+ * dialogs) carries the nonce. Fonts and the favicon are data: URIs in
+ * GraphiQL's CSS. GraphiQL 3's UMD build never evaluates strings.
  */
-function contentSecurityPolicy(nonce: string): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    `style-src 'self' 'nonce-${nonce}'`,
-    "font-src 'self' data:",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
+const policy = (nonce: string) => strictPolicy(nonce, { fonts: "'self' data:" });
 
 function wantsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? "";
@@ -98,16 +68,7 @@ function wantsHtml(request: FastifyRequest): boolean {
 }
 
 function sendPage(reply: FastifyReply): FastifyReply {
-  const nonce = randomBytes(16).toString("base64");
-  return reply
-    .code(200)
-    .header("content-type", "text/html; charset=utf-8")
-    .header("content-security-policy", contentSecurityPolicy(nonce))
-    .header("cache-control", "no-store")
-    .header("x-content-type-options", "nosniff")
-    .header("referrer-policy", "no-referrer")
-    .header("vary", "Accept")
-    .send(load().pageParts.join(nonce));
+  return sendNoncedPage(reply, load().pageParts, policy, { vary: "Accept" });
 }
 
 /** GET /playground, GET /graphql for browsers, and the page's assets. */
@@ -133,18 +94,7 @@ export function registerPlayground(fastify: FastifyInstance): void {
       return reply.code(404).type("text/plain; charset=utf-8").send(`No playground asset ${file}.`);
     }
     const { v } = request.query as { v?: string };
-    reply
-      .header("content-type", asset.type)
-      .header("etag", asset.etag)
-      .header("x-content-type-options", "nosniff")
-      .header("vary", "Accept-Encoding")
-      // A versioned URL never changes content; an unversioned one is revalidated.
-      .header("cache-control", v === asset.version ? "public, max-age=31536000, immutable" : "no-cache");
-    if (request.headers["if-none-match"] === asset.etag) return reply.code(304).send();
-    if (/\bgzip\b/.test(request.headers["accept-encoding"] ?? "")) {
-      asset.gzipped ??= gzipSync(asset.body);
-      return reply.header("content-encoding", "gzip").send(asset.gzipped);
-    }
-    return reply.send(asset.body);
+    // A versioned URL never changes content; an unversioned one is revalidated.
+    return sendAsset(request, reply, asset, v === asset.version ? "public, max-age=31536000, immutable" : "no-cache");
   });
 }
