@@ -2,7 +2,7 @@ import { KEY_PATTERN, keyPrefix } from "../auth/crypto";
 import type { TokenService } from "../auth/token.service";
 import type { Prisma, Transaction } from "../db/prisma";
 import type { StudentService } from "../students/student.service";
-import type { UserService } from "../users/user.service";
+import type { ImportedUser, UserService } from "../users/user.service";
 import { djangoHashStatus } from "../users/django-hashers";
 import { usernameField } from "../users/username";
 import { SourceError, checkTableName, firstLine, openDjangoSource, type DjangoSource, type Row } from "./django-source";
@@ -37,15 +37,8 @@ export interface ImportReport {
 
 export class ImportError extends Error {}
 
-interface DjangoUser {
+interface DjangoUser extends ImportedUser {
   djangoId: string;
-  username: string;
-  email: string;
-  password: string;
-  isStaff: boolean;
-  isActive: boolean;
-  dateJoined: Date;
-  lastLogin: Date | null;
 }
 
 interface DjangoKey {

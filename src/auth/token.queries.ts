@@ -15,6 +15,7 @@ import {
   type SqlRunner,
 } from "../db/sql";
 import type { AuthUser } from "../graphql/context";
+import { publicUsers } from "../users/user.queries";
 
 // The Token table's SQL. Columns are typed from Prisma's generated models, so
 // renaming one in the Prisma schema fails to compile here.
@@ -28,15 +29,8 @@ const tokenInfo = table<TokenModel>()("Token", [
   "expiresAt",
   "userId",
 ]);
-const authUser = table<UserModel>()("User", [
-  "id",
-  "username",
-  "email",
-  "isStaff",
-  "isActive",
-  "dateJoined",
-  "lastLogin",
-]);
+// The same columns as a user's public view (never the password hash).
+const authUser = publicUsers;
 const TOKENS_WITH_USERS = sql`${from(tokenInfo, "t")} JOIN ${from(authUser, "u")} ON u."id" = t."userId"`;
 
 export type TokenWithUser = { tokenId: TokenModel["id"] } & Pick<TokenModel, "expiresAt" | "lastUsedAt"> & AuthUser;

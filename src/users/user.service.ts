@@ -1,3 +1,4 @@
+import type { UserModel } from "../db/models";
 import type { DatabaseHandle, Transaction } from "../db/prisma";
 import { BadInputError, NotFoundError, MESSAGES } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
@@ -23,6 +24,9 @@ export interface NewUser {
   password: string;
   isStaff?: boolean | null;
 }
+
+/** A user as `manage import-django` brings it: every column but the id and the credential version. */
+export type ImportedUser = Omit<UserModel, "id" | "credentialVersion">;
 
 export interface ListQuery {
   limit?: number | null;
@@ -188,18 +192,7 @@ export class UserService {
    * Inserts users imported with their password hashes as they are (Django's:
    * checked, then upgraded on login). For `manage import-django`, inside its transaction.
    */
-  importMany(
-    rows: {
-      username: string;
-      email: string;
-      password: string;
-      isStaff: boolean;
-      isActive: boolean;
-      dateJoined: Date;
-      lastLogin: Date | null;
-    }[],
-    tx: Transaction,
-  ) {
+  importMany(rows: ImportedUser[], tx: Transaction) {
     return tx.user.createManyAndReturn({ data: rows, select: { id: true, username: true } });
   }
 

@@ -2,8 +2,8 @@
 /** Internal type. DO NOT USE DIRECTLY. */
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
-export type Incremental<T> = T | { [P in keyof T]?: P extends " $fragmentName" | "__typename" ? T[P] : never };
-import { DocumentTypeDecoration } from "@graphql-typed-document-node/core";
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 export type NewUserInput = {
   email: string;
   /** Honoured only when a staff user creates the account. */
@@ -19,10 +19,21 @@ export type StudentInput = {
   roll: number;
 };
 
-export type StudentOrder = "ID_ASC" | "ID_DESC" | "NAME_ASC" | "NAME_DESC" | "ROLL_ASC" | "ROLL_DESC";
+export type StudentOrder =
+  | 'ID_ASC'
+  | 'ID_DESC'
+  | 'NAME_ASC'
+  | 'NAME_DESC'
+  | 'ROLL_ASC'
+  | 'ROLL_DESC';
 
 export type UserOrder =
-  "DATE_JOINED_ASC" | "DATE_JOINED_DESC" | "ID_ASC" | "ID_DESC" | "USERNAME_ASC" | "USERNAME_DESC";
+  | 'DATE_JOINED_ASC'
+  | 'DATE_JOINED_DESC'
+  | 'ID_ASC'
+  | 'ID_DESC'
+  | 'USERNAME_ASC'
+  | 'USERNAME_DESC';
 
 /** Partial update of a user (PATCH). */
 export type UserPatch = {
@@ -33,62 +44,25 @@ export type UserPatch = {
   username?: string | null | undefined;
 };
 
-export type AdminUserFragment = {
-  id: string;
-  username: string;
-  email: string;
-  isStaff: boolean;
-  isActive: boolean;
-  dateJoined: string;
-  lastLogin: string | null;
-};
+export type AdminUserFragment = { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null };
 
-export type AdminTokenFragment = {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  current: boolean;
-  user: { id: string; username: string };
-};
+export type AdminTokenFragment = { id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } };
 
 export type AdminLoginMutationVariables = Exact<{
   username: string;
   password: string;
 }>;
 
-export type AdminLoginMutation = {
-  obtainToken: {
-    token: string;
-    user: {
-      id: string;
-      username: string;
-      email: string;
-      isStaff: boolean;
-      isActive: boolean;
-      dateJoined: string;
-      lastLogin: string | null;
-    };
-  };
-};
 
-export type AdminMeQueryVariables = Exact<{ [key: string]: never }>;
+export type AdminLoginMutation = { obtainToken: { token: string, user: { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null } } };
 
-export type AdminMeQuery = {
-  me: {
-    id: string;
-    username: string;
-    email: string;
-    isStaff: boolean;
-    isActive: boolean;
-    dateJoined: string;
-    lastLogin: string | null;
-  } | null;
-};
+export type AdminMeQueryVariables = Exact<{ [key: string]: never; }>;
 
-export type AdminLogoutMutationVariables = Exact<{ [key: string]: never }>;
+
+export type AdminMeQuery = { me: { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null } | null };
+
+export type AdminLogoutMutationVariables = Exact<{ [key: string]: never; }>;
+
 
 export type AdminLogoutMutation = { revokeToken: boolean };
 
@@ -101,75 +75,35 @@ export type AdminUsersQueryVariables = Exact<{
   orderBy?: UserOrder | null | undefined;
 }>;
 
-export type AdminUsersQuery = {
-  users: {
-    count: number;
-    results: Array<{
-      id: string;
-      username: string;
-      email: string;
-      isStaff: boolean;
-      isActive: boolean;
-      dateJoined: string;
-      lastLogin: string | null;
-    }>;
-  };
-};
+
+export type AdminUsersQuery = { users: { count: number, results: Array<{ id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null }> } };
 
 export type AdminUserQueryVariables = Exact<{
   id: string | number;
 }>;
 
-export type AdminUserQuery = {
-  user: {
-    id: string;
-    username: string;
-    email: string;
-    isStaff: boolean;
-    isActive: boolean;
-    dateJoined: string;
-    lastLogin: string | null;
-  } | null;
-};
+
+export type AdminUserQuery = { user: { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null } | null };
 
 export type AdminCreateUserMutationVariables = Exact<{
   input: NewUserInput;
 }>;
 
-export type AdminCreateUserMutation = {
-  createUser: {
-    user: {
-      id: string;
-      username: string;
-      email: string;
-      isStaff: boolean;
-      isActive: boolean;
-      dateJoined: string;
-      lastLogin: string | null;
-    };
-  };
-};
+
+export type AdminCreateUserMutation = { createUser: { user: { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null } } };
 
 export type AdminPatchUserMutationVariables = Exact<{
   id: string | number;
   input: UserPatch;
 }>;
 
-export type AdminPatchUserMutation = {
-  patchUser: {
-    id: string;
-    username: string;
-    email: string;
-    isStaff: boolean;
-    isActive: boolean;
-    dateJoined: string;
-    lastLogin: string | null;
-  };
-};
+
+export type AdminPatchUserMutation = { patchUser: { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null } };
 
 export type AdminDeleteUserMutationVariables = Exact<{
   id: string | number;
 }>;
+
 
 export type AdminDeleteUserMutation = { deleteUser: boolean };
 
@@ -179,62 +113,32 @@ export type AdminAllTokensQueryVariables = Exact<{
   search?: string | null | undefined;
 }>;
 
-export type AdminAllTokensQuery = {
-  allTokens: {
-    count: number;
-    results: Array<{
-      id: string;
-      name: string;
-      prefix: string;
-      createdAt: string;
-      lastUsedAt: string | null;
-      expiresAt: string | null;
-      current: boolean;
-      user: { id: string; username: string };
-    }>;
-  };
-};
+
+export type AdminAllTokensQuery = { allTokens: { count: number, results: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } }> } };
 
 export type AdminUserTokensQueryVariables = Exact<{
   userId: string | number;
 }>;
 
-export type AdminUserTokensQuery = {
-  tokens: Array<{
-    id: string;
-    name: string;
-    prefix: string;
-    createdAt: string;
-    lastUsedAt: string | null;
-    expiresAt: string | null;
-    current: boolean;
-    user: { id: string; username: string };
-  }>;
-};
+
+export type AdminUserTokensQuery = { tokens: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } }> };
 
 export type AdminCreateTokenMutationVariables = Exact<{
   userId: string | number;
   name?: string | null | undefined;
 }>;
 
-export type AdminCreateTokenMutation = {
-  createToken: { token: string; expiresAt: string | null; user: { id: string; username: string } };
-};
+
+export type AdminCreateTokenMutation = { createToken: { token: string, expiresAt: string | null, user: { id: string, username: string } } };
 
 export type AdminRevokeTokenMutationVariables = Exact<{
   id: string | number;
 }>;
 
+
 export type AdminRevokeTokenMutation = { revokeToken: boolean };
 
-export type AdminStudentFragment = {
-  id: string;
-  name: string;
-  roll: number;
-  city: string;
-  createdAt: string;
-  updatedAt: string;
-};
+export type AdminStudentFragment = { id: string, name: string, roll: number, city: string, createdAt: string, updatedAt: string };
 
 export type AdminStudentsQueryVariables = Exact<{
   limit?: number | null | undefined;
@@ -243,41 +147,35 @@ export type AdminStudentsQueryVariables = Exact<{
   orderBy?: StudentOrder | null | undefined;
 }>;
 
-export type AdminStudentsQuery = {
-  students: {
-    count: number;
-    results: Array<{ id: string; name: string; roll: number; city: string; createdAt: string; updatedAt: string }>;
-  };
-};
+
+export type AdminStudentsQuery = { students: { count: number, results: Array<{ id: string, name: string, roll: number, city: string, createdAt: string, updatedAt: string }> } };
 
 export type AdminStudentQueryVariables = Exact<{
   id: string | number;
 }>;
 
-export type AdminStudentQuery = {
-  student: { id: string; name: string; roll: number; city: string; createdAt: string; updatedAt: string } | null;
-};
+
+export type AdminStudentQuery = { student: { id: string, name: string, roll: number, city: string, createdAt: string, updatedAt: string } | null };
 
 export type AdminCreateStudentMutationVariables = Exact<{
   input: StudentInput;
 }>;
 
-export type AdminCreateStudentMutation = {
-  createStudent: { id: string; name: string; roll: number; city: string; createdAt: string; updatedAt: string };
-};
+
+export type AdminCreateStudentMutation = { createStudent: { id: string, name: string, roll: number, city: string, createdAt: string, updatedAt: string } };
 
 export type AdminUpdateStudentMutationVariables = Exact<{
   id: string | number;
   input: StudentInput;
 }>;
 
-export type AdminUpdateStudentMutation = {
-  updateStudent: { id: string; name: string; roll: number; city: string; createdAt: string; updatedAt: string };
-};
+
+export type AdminUpdateStudentMutation = { updateStudent: { id: string, name: string, roll: number, city: string, createdAt: string, updatedAt: string } };
 
 export type AdminDeleteStudentMutationVariables = Exact<{
   id: string | number;
 }>;
+
 
 export type AdminDeleteStudentMutation = { deleteStudent: boolean };
 
@@ -285,11 +183,11 @@ export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
 {
-  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>["__apiType"]>;
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
   private value: string;
   public __meta__?: Record<string, any> | undefined;
 
-  constructor(value: string, __meta__?: Record<string, any>  ) {
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
     super(value);
     this.value = value;
     this.__meta__ = __meta__;
@@ -299,8 +197,7 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-export const AdminUserFragmentDoc = new TypedDocumentString(
-  `
+export const AdminUserFragmentDoc = new TypedDocumentString(`
     fragment AdminUser on User {
   id
   username
@@ -310,11 +207,8 @@ export const AdminUserFragmentDoc = new TypedDocumentString(
   dateJoined
   lastLogin
 }
-    `,
-  { fragmentName: "AdminUser" },
-) as unknown as TypedDocumentString<AdminUserFragment, unknown>;
-export const AdminTokenFragmentDoc = new TypedDocumentString(
-  `
+    `, {"fragmentName":"AdminUser"}) as unknown as TypedDocumentString<AdminUserFragment, unknown>;
+export const AdminTokenFragmentDoc = new TypedDocumentString(`
     fragment AdminToken on TokenInfo {
   id
   name
@@ -328,11 +222,8 @@ export const AdminTokenFragmentDoc = new TypedDocumentString(
     username
   }
 }
-    `,
-  { fragmentName: "AdminToken" },
-) as unknown as TypedDocumentString<AdminTokenFragment, unknown>;
-export const AdminStudentFragmentDoc = new TypedDocumentString(
-  `
+    `, {"fragmentName":"AdminToken"}) as unknown as TypedDocumentString<AdminTokenFragment, unknown>;
+export const AdminStudentFragmentDoc = new TypedDocumentString(`
     fragment AdminStudent on Student {
   id
   name
@@ -341,9 +232,7 @@ export const AdminStudentFragmentDoc = new TypedDocumentString(
   createdAt
   updatedAt
 }
-    `,
-  { fragmentName: "AdminStudent" },
-) as unknown as TypedDocumentString<AdminStudentFragment, unknown>;
+    `, {"fragmentName":"AdminStudent"}) as unknown as TypedDocumentString<AdminStudentFragment, unknown>;
 export const AdminLoginDocument = new TypedDocumentString(`
     mutation AdminLogin($username: String!, $password: String!) {
   obtainToken(username: $username, password: $password, name: "admin") {
