@@ -17,9 +17,13 @@ export async function migrate(database: Database): Promise<string> {
   // (SQLITE_BUSY) while a server has the file open, even with nothing to do.
   // Reading the migrations table first lets `migrate` and `npm start` pass
   // then, and skips the CLI's start-up cost.
-  if (database.provider === "sqlite" && (await pendingSqliteMigrations(database.file)).length === 0) {
-    return "No pending migrations to apply.";
-  }
+  const pending =
+    database.provider === "sqlite"
+      ? await pendingSqliteMigrations(database.file)
+      : await pendingPostgresMigrations(database.url);
+  // On PostgreSQL the CLI costs tens of seconds of CPU even with nothing to
+  // do (the WebAssembly engine), on every start of every process.
+  if (pending.length === 0) return "No pending migrations to apply.";
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [PRISMA_CLI, "migrate", "deploy"], {
       cwd: ROOT,
@@ -55,11 +59,15 @@ export async function migrate(database: Database): Promise<string> {
   return output;
 }
 
-/** Migration folders not yet recorded as applied in `_prisma_migrations`. */
-export async function pendingSqliteMigrations(file: string): Promise<string[]> {
-  const folders = readdirSync(join(ROOT, "prisma", "sqlite", "migrations"), { withFileTypes: true })
+function migrationFolders(provider: Database["provider"]): string[] {
+  return readdirSync(join(ROOT, "prisma", provider, "migrations"), { withFileTypes: true })
     .filter((e) => e.isDirectory() && /^\d+_/.test(e.name))
     .map((e) => e.name);
+}
+
+/** Migration folders not yet recorded as applied in `_prisma_migrations`. */
+export async function pendingSqliteMigrations(file: string): Promise<string[]> {
+  const folders = migrationFolders("sqlite");
   if (!existsSync(file)) return folders;
   const { default: Sqlite } = await import("better-sqlite3");
   const db = new Sqlite(file, { readonly: true, timeout: 5000 });
@@ -73,6 +81,25 @@ export async function pendingSqliteMigrations(file: string): Promise<string[]> {
     return folders.filter((f) => !applied.has(f));
   } finally {
     db.close();
+  }
+}
+
+/** The same for PostgreSQL; any doubt (no table, no connection) leaves it to the CLI. */
+async function pendingPostgresMigrations(url: string): Promise<string[]> {
+  const folders = migrationFolders("postgresql");
+  const { Client } = await import("pg");
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ migration_name: string }>(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+    );
+    const applied = new Set(rows.map((r) => r.migration_name));
+    return folders.filter((f) => !applied.has(f));
+  } catch {
+    return folders;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
