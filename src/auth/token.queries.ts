@@ -3,11 +3,11 @@ import type { TokenModel, UserModel } from "../db/models";
 import {
   columnList,
   from,
-  join,
   orderBy,
   pageOf,
   raw,
   searchCondition,
+  where,
   sql,
   table,
   type RowOfTable,
@@ -100,22 +100,16 @@ export async function pageOfTokens(
   provider: Database["provider"],
   q: { terms: string[]; userId?: number; limit: number; offset: number },
 ) {
-  const conditions: Sql[] = [searchCondition<UserModel>(provider, ["username", "email"], q.terms, "u")];
-  if (q.terms.length > 0) {
-    // A term may match the key instead of its user.
-    conditions[0] = join(
-      q.terms.map(
-        (term) =>
-          sql`(${searchCondition<UserModel>(provider, ["username", "email"], [term], "u")} OR ${searchCondition<TokenModel>(provider, ["name", "prefix"], [term], "t")})`,
-      ),
-      " AND ",
-    );
-  }
+  // Every term must match the key's user or the key itself.
+  const conditions: (Sql | null)[] = q.terms.map(
+    (term) =>
+      sql`(${searchCondition<UserModel>(provider, ["username", "email"], [term], "u")} OR ${searchCondition<TokenModel>(provider, ["name", "prefix"], [term], "t")})`,
+  );
   if (q.userId !== undefined) conditions.push(sql`t."userId" = ${q.userId}`);
   const page = await pageOf<Flat>(db, {
     select: SELECT_WITH_USER,
     from: TOKENS_WITH_USERS,
-    where: join(conditions, " AND "),
+    where: where(conditions),
     orderBy: orderBy(`t."id" DESC`),
     limit: q.limit,
     offset: q.offset,

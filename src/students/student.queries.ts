@@ -1,6 +1,16 @@
 import type { Database } from "../db/database-url";
 import type { StudentModel } from "../db/models";
-import { columnList, from, orderBy, pageOf, searchCondition, table, type RowOfTable, type SqlRunner } from "../db/sql";
+import {
+  columnList,
+  from,
+  orderBy,
+  pageOf,
+  searchCondition,
+  table,
+  where,
+  type RowOfTable,
+  type SqlRunner,
+} from "../db/sql";
 import { STUDENT_ORDER_SQL, type StudentOrder } from "./student.type";
 
 // The Student table's SQL, for the reads every request makes (a page, one
@@ -18,7 +28,7 @@ export function listStudents(
   return pageOf<StudentRow>(db, {
     select: columnList(students),
     from: from(students),
-    where: searchCondition<StudentModel>(provider, ["name", "city"], q.terms),
+    where: where([searchCondition<StudentModel>(provider, ["name", "city"], q.terms)]),
     orderBy: orderBy(STUDENT_ORDER_SQL[q.order]),
     limit: q.limit,
     offset: q.offset,

@@ -3,10 +3,11 @@ import type { Database } from "../db/database-url";
 import {
   columnList,
   from,
-  join,
   orderBy,
   pageOf,
   searchCondition,
+  where,
+  type Sql,
   sql,
   table,
   type RowOfTable,
@@ -39,13 +40,13 @@ export interface UserFilter {
 }
 
 export function listUsers(db: SqlRunner, provider: Database["provider"], f: UserFilter) {
-  const conditions = [searchCondition<UserModel>(provider, ["username", "email"], f.terms)];
+  const conditions: (Sql | null)[] = [searchCondition<UserModel>(provider, ["username", "email"], f.terms)];
   if (f.isStaff != null) conditions.push(sql`"isStaff" = ${f.isStaff}`);
   if (f.isActive != null) conditions.push(sql`"isActive" = ${f.isActive}`);
   return pageOf<PublicUserRow>(db, {
     select: columnList(publicUsers),
     from: from(publicUsers),
-    where: join(conditions, " AND "),
+    where: where(conditions),
     orderBy: orderBy(USER_ORDER_SQL[f.order]),
     limit: f.limit,
     offset: f.offset,
