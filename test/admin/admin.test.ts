@@ -2,33 +2,19 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer, type TestServer } from "../support/server";
-import { itWithTool } from "../support/system-tool";
+import { ARTIFACTS, CHROMIUM, eventually as settle, itChromium } from "../support/browser";
+
+const eventually = (check: () => Promise<void>, timeoutMs = 15_000) => settle(check, timeoutMs);
 
 // The admin in Debian's Chromium, driven as a staff member would: sign in,
 // create a user, issue a key and try it, revoke it, fix and delete a student,
 // sign out; and a non-staff user turned away. Every console error, CSP
 // violation and request off this server is a failure.
 
-const CHROMIUM = "/usr/bin/chromium";
 // Screenshots land in test-artifacts/ (ignored); docs/admin-users.png and
 // docs/admin-key.png are copies of two of them, committed by hand for the README.
-const ARTIFACTS = join(__dirname, "..", "..", "test-artifacts");
 const PASSWORD = "P@ssrord123";
 const ME = "query { me { username } }";
-
-const itChromium = itWithTool(CHROMIUM, "chromium");
-
-async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** A page whose console errors, CSP violations and foreign requests land in `problems`. */
 async function watchedPage(browser: Browser, origin: string, viewport: { width: number; height: number }) {

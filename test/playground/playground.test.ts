@@ -2,30 +2,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startServer, type TestServer } from "../support/server";
-import { itWithTool } from "../support/system-tool";
+import { ARTIFACTS, CHROMIUM, eventually, itChromium } from "../support/browser";
 
 // The playground in Debian's Chromium, driven the way a person would: the
 // seed's flow (obtain a key, put it in the headers, list students), with
 // every console error and every request off this server counted as a failure.
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = join(__dirname, "..", "..", "test-artifacts");
 const PASSWORD = "P@ssrord123";
-
-const itChromium = itWithTool(CHROMIUM, "chromium");
-
-/** Retries an assertion until it passes or the time is up (the UI settles asynchronously). */
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe("the playground in a browser", () => {
   let server: TestServer;
