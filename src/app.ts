@@ -35,6 +35,8 @@ export interface App {
   userThrottle: UserThrottle | null;
   /** Where the limits' counters live. */
   limits: LimiterStore["kind"];
+  /** Waits for the limits' store (Redis's first connection); false when it did not come in time. */
+  limitsReady(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export function createApp(config: Config): App {
     },
     userThrottle: config.USER_RATE ? new UserThrottle(store.limiters, config.USER_RATE) : null,
     limits: store.kind,
+    limitsReady: () => store.ready(),
     async close() {
       await tokens.settle();
       await Promise.allSettled([store.close(), db.prisma.$disconnect()]);

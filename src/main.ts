@@ -46,6 +46,9 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const app = createApp(config);
   const server = await createServer(app, logger);
   const { fastify } = server;
+  if (!(await app.limitsReady())) {
+    logger.warn("REDIS_URL: Redis did not answer in time; counting limits in this process until it does");
+  }
   const address = await fastify.listen({ host: config.HOST, port: config.PORT }).catch((e: unknown) => {
     throw new Error(listenProblem(e as NodeJS.ErrnoException, config.HOST, config.PORT));
   });

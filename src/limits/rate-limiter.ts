@@ -17,6 +17,12 @@ export interface LimiterStore {
   /** Where the counters live, for the start-up line. */
   kind: "redis" | "postgresql" | "sqlite";
   limiters: LimiterFactory;
+  /**
+   * Resolves once the store can count for every process (Redis connected),
+   * or after `timeoutMs` with false: the server then starts anyway and counts
+   * on its own process until Redis answers.
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
   /** Closes the store's own connections. */
   close(): Promise<void>;
 }
@@ -70,6 +76,21 @@ function redisStore(url: string, prefix: string): LimiterStore {
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: rate.points, duration: rate.duration }),
       }),
+    // Serving before the first connection would count the first logins on
+    // this process alone, so the server waits for it (a while) before listening.
+    ready: (timeoutMs = 5000) =>
+      client.status === "ready"
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const done = (ok: boolean) => {
+              clearTimeout(timer);
+              client.off("ready", onReady);
+              resolve(ok);
+            };
+            const onReady = () => done(true);
+            const timer = setTimeout(() => done(false), timeoutMs);
+            client.once("ready", onReady);
+          }),
     async close() {
       if (client.status === "ready") await client.quit().catch(() => client.disconnect());
       else client.disconnect();
@@ -94,6 +115,7 @@ function postgresStore(url: string): LimiterStore {
         points: rate.points,
         duration: rate.duration,
       }),
+    ready: () => Promise.resolve(true),
     close: () => pool.end(),
   };
 }
@@ -133,6 +155,7 @@ function sqliteStore(file: string): LimiterStore {
         points: rate.points,
         duration: rate.duration,
       }),
+    ready: () => Promise.resolve(true),
     async close() {
       clearInterval(sweep);
       db?.close();

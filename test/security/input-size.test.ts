@@ -8,7 +8,7 @@ import { auth, PASSWORD, startServer, type TestServer } from "../support/server"
 // (1 MB of UTF-8, just under BODY_LIMIT) used to cost about 0.5 s of
 // blocked event loop per request. Each case sends 8 such requests in
 // parallel while /healthz is polled, and again the same field filled with
-// as many bytes of ASCII; this process is the server's, so
+// as many bytes of ASCII, three rounds of each, and compares the cheapest; this process is the server's, so
 // process.cpuUsage() and perf_hooks.monitorEventLoopDelay measure it.
 //
 // What each case allows, exactly: every request refused (BAD_USER_INPUT, or
@@ -24,11 +24,13 @@ import { auth, PASSWORD, startServer, type TestServer } from "../support/server"
 // one (0.5 s of CPU per request, /healthz stalled 2.3 s by 8 requests).
 
 const MAX_STALL_MS = 1000;
+/** Bursts of each kind per case; the cheapest of each kind is compared. */
+const ROUNDS = 3;
 const MAX_HEALTHZ_MS = 2000;
 const HUGE = "\uFDFA".repeat(340_000);
 /** As many UTF-8 bytes as HUGE, in ASCII. */
 const ASCII = "u".repeat(Buffer.byteLength(HUGE));
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
 let server: TestServer;
 let key: string;
@@ -105,10 +107,25 @@ async function measure(body: string, headers: Record<string, string> = {}) {
  * of both with `check` and the Unicode burst's cost against the ASCII one's.
  */
 async function compare(make: (text: string) => string, check: (a: Sent) => void, headers: Record<string, string> = {}) {
-  const ascii = await measure(make(ASCII), headers);
-  const unicode = await measure(make(HUGE), headers);
-  for (const a of [...ascii.answers, ...unicode.answers]) check(a);
-  const measured = { ascii: { ...ascii, answers: undefined }, unicode: { ...unicode, answers: undefined } };
+  // Alternating rounds, compared by their cheapest: one burst's CPU time
+  // also holds whatever GC or JIT work fell into it, which made a single
+  // pair fail about once in a few hundred runs on a loaded machine.
+  const rounds: { ascii: Awaited<ReturnType<typeof measure>>; unicode: Awaited<ReturnType<typeof measure>> }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    rounds.push({ ascii: await measure(make(ASCII), headers), unicode: await measure(make(HUGE), headers) });
+  }
+  for (const round of rounds) for (const a of [...round.ascii.answers, ...round.unicode.answers]) check(a);
+  const cheapest = (side: "ascii" | "unicode") => {
+    const runs = rounds.map((r) => r[side]);
+    return {
+      cpuMs: Math.min(...runs.map((r) => r.cpuMs)),
+      stallMs: Math.min(...runs.map((r) => r.stallMs)),
+      healthzMs: Math.min(...runs.map((r) => r.healthzMs)),
+    };
+  };
+  const ascii = cheapest("ascii");
+  const unicode = cheapest("unicode");
+  const measured = { ascii, unicode };
   if (process.env.SHOW_COSTS) console.log(JSON.stringify(measured));
   expect({
     cpu: unicode.cpuMs <= 1.5 * ascii.cpuMs + 100,

@@ -121,6 +121,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
   const DATABASE_URL = env.DATABASE_URL ?? (await freshDatabaseUrl());
   const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL, REDIS_URL: "", ...env, DATABASE_URL });
   const app = createApp(config);
+  await app.limitsReady();
   const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL, options.logDestination));
   await fastify.listen({ host: "127.0.0.1", port: 0 });
   const { port } = fastify.server.address() as AddressInfo;
