@@ -122,7 +122,7 @@ export class TokenService {
     const key = parseAuthorizationHeader(header);
     if (key === null) return null;
     if (!KEY_PATTERN.test(key)) throw new UnauthenticatedError(MESSAGES.invalidToken);
-    const row = await findByDigest(this.db.prisma, digestKey(key));
+    const row = await findByDigest(this.db.sql, digestKey(key));
     if (!row) throw new UnauthenticatedError(MESSAGES.invalidToken);
     const { tokenId, expiresAt, lastUsedAt, ...user } = row;
     const now = this.now();
@@ -154,14 +154,14 @@ export class TokenService {
 
   /** The keys of a user known to exist. */
   list(userId: number) {
-    return tokensOfUser(this.db.prisma, userId);
+    return tokensOfUser(this.db.sql, userId);
   }
 
   /** Staff view of one user's keys; NOT_FOUND when the user does not exist. */
   async listForUser(userId: string) {
     const id = parseId(userId);
     if (id === null) throw new NotFoundError();
-    const tokens = await tokensOfUser(this.db.prisma, id);
+    const tokens = await tokensOfUser(this.db.sql, id);
     // No key: the user may still exist.
     if (tokens.length === 0 && !(await this.db.prisma.user.findUnique({ where: { id }, select: { id: true } }))) {
       throw new NotFoundError();
@@ -173,7 +173,7 @@ export class TokenService {
   listAll(args: { limit?: number | null; offset?: number | null; search?: string | null; userId?: string | null }) {
     const { limit, offset, search } = validate(listRules, args);
     const userId = args.userId == null ? undefined : (parseId(args.userId) ?? -1);
-    return pageOfTokens(this.db.prisma, this.db.provider, { terms: searchTerms(search), userId, limit, offset });
+    return pageOfTokens(this.db.sql, this.db.provider, { terms: searchTerms(search), userId, limit, offset });
   }
 
   /**

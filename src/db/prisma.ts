@@ -1,6 +1,8 @@
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "../generated/sqlite/client";
 import type { Database } from "./database-url";
+import { AdapterCapture, directSql } from "./direct-sql";
 import { CachingSQLite3Factory } from "./sqlite-adapter";
+import type { SqlRunner } from "./sql";
 
 // Both generated clients have the same models and API; the SQLite one's type
 // stands for both. The PostgreSQL client is loaded only when asked for.
@@ -19,6 +21,12 @@ export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const
 export interface DatabaseHandle {
   prisma: Prisma;
   provider: Database["provider"];
+  /**
+   * Raw statements outside any transaction (src/db/direct-sql.ts): reads
+   * go straight to Prisma's driver adapter, writes through Prisma. Inside a
+   * transaction, pass its client instead.
+   */
+  sql: SqlRunner;
   /**
    * Counts statements sent to the database, when `counting` (tests, the
    * benchmark's round-trip count); otherwise stays at 0.
@@ -43,11 +51,12 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
   };
   const log = queries.counting ? ([{ emit: "event", level: "query" }] as const) : ([] as const);
   let prisma: Prisma;
+  let capture: AdapterCapture;
   if (database.provider === "sqlite") {
     // busy timeout: concurrent writers in other processes wait instead of failing.
     // Prepared statements are kept per SQL text (src/db/sqlite-adapter.ts).
-    const adapter = new CachingSQLite3Factory({ url: database.url, timeout: 5000 });
-    const client = new SqliteClient({ adapter, log: [...log] });
+    capture = new AdapterCapture(new CachingSQLite3Factory({ url: database.url, timeout: 5000 }));
+    const client = new SqliteClient({ adapter: capture, log: [...log] });
     if (queries.counting) client.$on("query", count);
     prisma = client;
   } else {
@@ -56,10 +65,11 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
     type PgClientModule = typeof import("../generated/postgresql/client");
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the PostgreSQL client loads only for PostgreSQL
     const { PrismaClient } = require("../generated/postgresql/client") as PgClientModule;
-    const adapter = new PrismaPg({ connectionString: database.url, max: 10 });
-    const client = new PrismaClient({ adapter, log: [...log] });
+    capture = new AdapterCapture(new PrismaPg({ connectionString: database.url, max: 10 }));
+    const client = new PrismaClient({ adapter: capture, log: [...log] });
     if (queries.counting) client.$on("query", count);
     prisma = client as unknown as Prisma;
   }
-  return { prisma, provider: database.provider, queries };
+  const sql = directSql(prisma, capture, database.provider, queries.counting ? count : undefined);
+  return { prisma, provider: database.provider, sql, queries };
 }

@@ -41,7 +41,7 @@ export class StudentService {
 
   async list(query: StudentListQuery) {
     const args = validate(listArgs, query);
-    return listStudents(this.db.prisma, this.db.provider, {
+    return listStudents(this.db.sql, this.db.provider, {
       terms: searchTerms(args.search),
       order: args.orderBy ?? StudentOrder.ID_ASC,
       limit: args.limit,
@@ -51,7 +51,7 @@ export class StudentService {
 
   async get(id: string): Promise<StudentRow | null> {
     const key = parseId(id);
-    return key === null ? null : findStudent(this.db.prisma, key);
+    return key === null ? null : findStudent(this.db.sql, key);
   }
 
   async create(input: unknown) {

@@ -85,7 +85,7 @@ export class UserService {
 
   list(query: ListQuery) {
     const args = validate(userSchemas.list, query);
-    return listUsers(this.db.prisma, this.db.provider, {
+    return listUsers(this.db.sql, this.db.provider, {
       terms: searchTerms(args.search),
       isStaff: args.isStaff,
       isActive: args.isActive,

@@ -1,0 +1,109 @@
+import { startServer, type TestServer } from "../support/server";
+import { sql, type SqlRunner } from "../../src/db/sql";
+import { findByDigest, tokensOfUser, pageOfTokens } from "../../src/auth/token.queries";
+import { digestKey } from "../../src/auth/crypto";
+import { findStudent, listStudents } from "../../src/students/student.queries";
+import { listUsers } from "../../src/users/user.queries";
+import { StudentOrder } from "../../src/students/student.type";
+import { UserOrder } from "../../src/users/user.type";
+
+// db.sql sends statements outside a transaction straight to Prisma's driver
+// adapter (src/db/direct-sql.ts) and decodes the rows itself. It must give
+// exactly what Prisma's own $queryRaw gives for the same statement: same
+// keys, same JS types (number, bigint, Date, boolean, null), same values.
+// Each query module's reads are run both ways here, on real rows.
+
+let server: TestServer;
+let direct: SqlRunner;
+let prisma: SqlRunner;
+let token: string;
+let userId: number;
+
+beforeAll(async () => {
+  server = await startServer();
+  direct = server.app.db.sql;
+  prisma = server.app.db.prisma;
+  const user = await server.user("direct", { staff: true });
+  token = user.token;
+  userId = (await server.app.db.prisma.user.findUniqueOrThrow({ where: { username: "direct" } })).id;
+  await server.app.db.prisma.user.update({
+    where: { id: userId },
+    data: { lastLogin: new Date("2026-01-02T03:04:05.678Z") },
+  });
+  await server.app.db.prisma.student.createMany({
+    data: [
+      { name: "Ada", roll: 1, city: "London" },
+      { name: "Émile", roll: 2_147_483_647, city: "Zürich" },
+      { name: "Null's", roll: 0, city: "" },
+    ],
+  });
+});
+afterAll(() => server.close());
+
+/** Runs `read` through both runners and compares the results deeply, types included. */
+async function same<T>(read: (db: SqlRunner) => Promise<T>): Promise<T> {
+  const [fromAdapter, fromPrisma] = [await read(direct), await read(prisma)];
+  expect(fromAdapter).toStrictEqual(fromPrisma);
+  return fromAdapter;
+}
+
+describe("db.sql reads decode as Prisma's $queryRaw", () => {
+  it("a key with its user (dates, booleans, nulls)", async () => {
+    const row = await same((db) => findByDigest(db, digestKey(token)));
+    expect(row).toMatchObject({ username: "direct", isStaff: true, isActive: true, lastUsedAt: null });
+    expect(row?.lastLogin).toEqual(new Date("2026-01-02T03:04:05.678Z"));
+    expect(row?.dateJoined).toBeInstanceOf(Date);
+  });
+
+  it("no row", async () => {
+    expect(await same((db) => findByDigest(db, "0".repeat(64)))).toBeNull();
+    expect(await same((db) => findStudent(db, 999_999))).toBeNull();
+  });
+
+  it("a student and pages of students, with their count", async () => {
+    const page = await same((db) =>
+      listStudents(db, server.app.db.provider, { terms: [], order: StudentOrder.ROLL_DESC, limit: 10, offset: 0 }),
+    );
+    expect(page.count).toBe(3);
+    expect(page.results.map((s) => s.roll)).toEqual([2_147_483_647, 1, 0]);
+    const found = await same((db) => findStudent(db, page.results[0]!.id));
+    expect(found).toMatchObject({ name: "Émile", city: "Zürich" });
+    expect(found?.createdAt).toBeInstanceOf(Date);
+    await same((db) =>
+      listStudents(db, server.app.db.provider, { terms: ["zür"], order: StudentOrder.ID_ASC, limit: 5, offset: 0 }),
+    );
+    // Past the end: no row carries the count, which a second statement supplies.
+    expect(
+      (
+        await same((db) =>
+          listStudents(db, server.app.db.provider, { terms: [], order: StudentOrder.ID_ASC, limit: 5, offset: 50 }),
+        )
+      ).count,
+    ).toBe(3);
+  });
+
+  it("keys and users, as staff lists them", async () => {
+    await same((db) => tokensOfUser(db, userId));
+    await same((db) => pageOfTokens(db, server.app.db.provider, { terms: ["direct"], limit: 5, offset: 0 }));
+    await same((db) =>
+      listUsers(db, server.app.db.provider, {
+        terms: [],
+        isStaff: true,
+        order: UserOrder.USERNAME_ASC,
+        limit: 5,
+        offset: 0,
+      }),
+    );
+  });
+
+  it("a bare statement: integers, a bigint count, text, a NULL", async () => {
+    const rows = await same((db) =>
+      db.$queryRaw<unknown[]>(sql`SELECT COUNT(*) AS "n", ${"é"} AS "t", NULL AS "nothing" FROM "Student"`),
+    );
+    expect(rows).toEqual([{ n: 3n, t: "é", nothing: null }]);
+  });
+
+  it("a failing statement rejects with the database's own words", async () => {
+    await expect(direct.$queryRaw(sql`SELECT * FROM "NoSuchTable"`)).rejects.toThrow(/NoSuchTable/);
+  });
+});
