@@ -19,9 +19,26 @@ interface KnownRequestError {
   };
 }
 
+/**
+ * Statements sent straight to the driver adapter (db.sql, src/db/direct-sql.ts)
+ * fail with the adapter's own DriverAdapterError: the same `cause` that
+ * Prisma wraps, under the code Prisma would give it.
+ */
+const CODE_OF_ADAPTER_KIND: Record<string, string> = {
+  UniqueConstraintViolation: "P2002",
+  ForeignKeyConstraintViolation: "P2003",
+  NullConstraintViolation: "P2011",
+};
+
 function known(error: unknown): KnownRequestError | null {
-  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string") {
-    return error as KnownRequestError;
+  if (typeof error !== "object" || error === null) return null;
+  if (typeof (error as { code?: unknown }).code === "string") return error as KnownRequestError;
+  const { name, cause } = error as { name?: unknown; cause?: { kind?: unknown; constraint?: ConstraintMeta } };
+  if (name === "DriverAdapterError" && typeof cause?.kind === "string" && cause.kind in CODE_OF_ADAPTER_KIND) {
+    return {
+      code: CODE_OF_ADAPTER_KIND[cause.kind]!,
+      meta: { driverAdapterError: { cause: { ...cause, kind: cause.kind } } },
+    };
   }
   return null;
 }

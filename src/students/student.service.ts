@@ -5,7 +5,7 @@ import { BadInputError, MESSAGES, NotFoundError } from "../shared/errors";
 import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, text, validate, type Nullable } from "../shared/validation";
-import { findStudent, listStudents, type StudentRow } from "./student.queries";
+import { findStudent, insertStudent, listStudents, type StudentRow } from "./student.queries";
 import { StudentOrder } from "./student.type";
 
 // Students: the seed's CRUD resource. The unique roll is enforced by the
@@ -57,7 +57,7 @@ export class StudentService {
   async create(input: unknown) {
     const data = validate(fullInput, input);
     try {
-      return await this.db.prisma.student.create({ data });
+      return await insertStudent(this.db.sql, data, new Date());
     } catch (e) {
       throw translate(e);
     }
