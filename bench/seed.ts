@@ -98,7 +98,7 @@ export async function seed(opts: SeedOptions): Promise<Seeded> {
     const range = await db.prisma.student.aggregate({ _min: { id: true }, _max: { id: true } });
     studentIds = { min: range._min.id ?? 1, max: range._max.id ?? 1 };
   } finally {
-    await db.prisma.$disconnect();
+    await db.close();
   }
   if (opts.provider === "sqlite") {
     // Fold the WAL into the file so a plain copy holds every row.

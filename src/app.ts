@@ -77,7 +77,7 @@ export function createApp(config: Config): App {
     limitsReady: () => store.ready(),
     async close() {
       await tokens.settle();
-      await Promise.allSettled([store.close(), db.prisma.$disconnect()]);
+      await Promise.allSettled([store.close(), db.close()]);
     },
   };
 }

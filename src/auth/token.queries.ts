@@ -116,3 +116,8 @@ export async function pageOfTokens(
   });
   return { count: page.count, results: page.results.map(nest) };
 }
+
+/** Bookkeeping: when the key was last used. A key deleted meanwhile matches no row. */
+export async function touchToken(db: SqlRunner, tokenId: number, at: Date): Promise<void> {
+  await db.$executeRaw`UPDATE "Token" SET "lastUsedAt" = ${at} WHERE "id" = ${tokenId}`;
+}

@@ -8,7 +8,7 @@ import { parseId, rawMax, validate } from "../shared/validation";
 import { z } from "zod";
 import { parseAuthorizationHeader } from "./authorization-header";
 import { KEY_PATTERN, digestKey, generateKey, keyPrefix } from "./crypto";
-import { findByDigest, insertToken, pageOfTokens, tokensOfUser, type NewTokenRow } from "./token.queries";
+import { findByDigest, insertToken, pageOfTokens, tokensOfUser, touchToken, type NewTokenRow } from "./token.queries";
 
 // Keys end to end, and the only writer of Token rows: issuing, looking up,
 // listing, revoking. The key itself exists only in the value returned by
@@ -89,7 +89,10 @@ export class TokenService {
         ? await write(opts.tx)
         : opts.revokeOthers
           ? await this.db.prisma.$transaction(write, TRANSACTION_OPTIONS)
-          : await write(this.db.prisma);
+          : await insertToken(this.db.sql, this.db.provider, userId, row, {
+              credentialVersion: opts.credentialVersion,
+              now,
+            });
     } catch (e) {
       // A parent deleted between statements still means "no such user".
       if (isForeignKeyViolation(e)) throw new NotFoundError();
@@ -137,8 +140,7 @@ export class TokenService {
    * (deleted meanwhile) just matches no row.
    */
   private touch(tokenId: number, now: Date): void {
-    const write: Promise<unknown> = this.db.prisma.token
-      .updateMany({ where: { id: tokenId }, data: { lastUsedAt: now } })
+    const write: Promise<unknown> = touchToken(this.db.sql, tokenId, now)
       .catch(() => undefined)
       .finally(() => this.bookkeeping.delete(write));
     this.bookkeeping.add(write);

@@ -9,38 +9,64 @@ import {
 import type { Database } from "./database-url";
 import { sql, type Sql, type SqlRunner } from "./sql";
 
-// A read outside any transaction, sent straight to the driver adapter that
+// A statement outside any transaction, sent straight to the driver adapter that
 // Prisma itself runs on: the same connection (SQLite) or pool (PostgreSQL),
 // the same argument mapping, and results decoded exactly as `$queryRaw`
 // decodes them. What it skips is the client's round trip through its
 // WebAssembly query compiler, which costs ~70 µs of CPU per statement
 // against ~6 µs for the statement itself (BENCHMARKS.md): every request pays
-// it at least once, for its key. Writes and transactions stay on Prisma.
+// it at least once, for its key. Transactions and the model API stay on Prisma.
 
 /**
- * Wraps an adapter factory given to PrismaClient and remembers the adapter
- * Prisma connected through it, until Prisma disposes of it.
+ * Wraps the adapter factory given to PrismaClient so that Prisma and the
+ * direct statements share one adapter (one SQLite connection, one
+ * PostgreSQL pool), whichever of them connects first. Prisma's client
+ * connects only for its model API and transactions: a process that serves
+ * only reads and the statements in the query modules never instantiates
+ * Prisma's query compiler (about 24 MB of WebAssembly per process).
  */
 export class AdapterCapture implements SqlDriverAdapterFactory {
   readonly provider: SqlDriverAdapterFactory["provider"];
   readonly adapterName: string;
-  /** The adapter Prisma is connected through, or null before $connect and after $disconnect. */
-  current: SqlDriverAdapter | null = null;
+  private connecting: Promise<SqlDriverAdapter> | null = null;
 
   constructor(private readonly inner: SqlDriverAdapterFactory) {
     this.provider = inner.provider;
     this.adapterName = inner.adapterName;
   }
 
-  async connect(): Promise<SqlDriverAdapter> {
-    const adapter = await this.inner.connect();
-    const dispose = adapter.dispose.bind(adapter);
-    adapter.dispose = () => {
-      if (this.current === adapter) this.current = null;
-      return dispose();
-    };
-    this.current = adapter;
-    return adapter;
+  /** Prisma's $connect: the adapter the direct statements may already use. */
+  connect(): Promise<SqlDriverAdapter> {
+    return this.adapter();
+  }
+
+  /** The connected adapter, connecting it on first use. */
+  adapter(): Promise<SqlDriverAdapter> {
+    if (this.connecting) return this.connecting;
+    const connecting: Promise<SqlDriverAdapter> = this.inner.connect().then(
+      (adapter) => {
+        // Prisma disposes of it on $disconnect; the next use connects again.
+        const dispose = adapter.dispose.bind(adapter);
+        adapter.dispose = () => {
+          if (this.connecting === connecting) this.connecting = null;
+          return dispose();
+        };
+        return adapter;
+      },
+      (error: unknown) => {
+        if (this.connecting === connecting) this.connecting = null;
+        throw error;
+      },
+    );
+    return (this.connecting = connecting);
+  }
+
+  /** Closes the adapter if it is still open (Prisma's $disconnect closes it only when Prisma connected). */
+  async dispose(): Promise<void> {
+    const connecting = this.connecting;
+    if (!connecting) return;
+    const adapter = await connecting.catch(() => null);
+    await adapter?.dispose();
   }
 }
 
@@ -111,36 +137,38 @@ function isTemplate(query: TemplateStringsArray | Sql): query is TemplateStrings
 }
 
 /**
- * A SqlRunner for statements outside any transaction: `$queryRaw` on the
- * adapter, `$executeRaw` through Prisma (its errors carry the codes that
- * shared/prisma-errors.ts reads). `onStatement` counts statements, as
- * Prisma's query event counts its own.
+ * A SqlRunner for statements outside any transaction, sent to the adapter
+ * Prisma shares (see AdapterCapture). Their failures are the adapter's own
+ * DriverAdapterErrors, whose `cause` is what Prisma would wrap: the codes
+ * shared/prisma-errors.ts reads come from it. `onStatement` counts
+ * statements, as Prisma's query event counts its own.
  */
 export function directSql(
-  prisma: SqlRunner & { $connect(): Promise<void> },
   capture: AdapterCapture,
   provider: Database["provider"],
   onStatement?: () => void,
 ): SqlRunner {
+  const query = (q: TemplateStringsArray | Sql, values: unknown[]) => {
+    const statement = isTemplate(q) ? sql(q, ...values) : q;
+    onStatement?.();
+    return {
+      // SQLite takes `?` placeholders, PostgreSQL `$1`.
+      sql: provider === "postgresql" ? statement.text : statement.sql,
+      args: statement.values,
+      argTypes: statement.values.map(() => UNTYPED),
+    };
+  };
+  const failed = (e: unknown): never => {
+    throw explained(e);
+  };
   return {
-    async $queryRaw<T>(query: TemplateStringsArray | Sql, ...values: unknown[]): Promise<T> {
-      const statement = isTemplate(query) ? sql(query, ...values) : query;
-      if (!capture.current) await prisma.$connect();
-      const adapter = capture.current;
-      if (!adapter) throw new Error("direct sql: Prisma connected without going through AdapterCapture");
-      onStatement?.();
-      const result = await adapter
-        .queryRaw({
-          // SQLite takes `?` placeholders, PostgreSQL `$1`.
-          sql: provider === "postgresql" ? statement.text : statement.sql,
-          args: statement.values,
-          argTypes: statement.values.map(() => UNTYPED),
-        })
-        .catch((e: unknown) => {
-          throw explained(e);
-        });
-      return decodeRows(result) as T;
+    async $queryRaw<T>(q: TemplateStringsArray | Sql, ...values: unknown[]): Promise<T> {
+      const adapter = await capture.adapter();
+      return decodeRows(await adapter.queryRaw(query(q, values)).catch(failed)) as T;
     },
-    $executeRaw: (query, ...values) => prisma.$executeRaw(query, ...values),
+    async $executeRaw(q: TemplateStringsArray | Sql, ...values: unknown[]): Promise<number> {
+      const adapter = await capture.adapter();
+      return adapter.executeRaw(query(q, values)).catch(failed);
+    },
   };
 }

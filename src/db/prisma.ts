@@ -22,11 +22,13 @@ export interface DatabaseHandle {
   prisma: Prisma;
   provider: Database["provider"];
   /**
-   * Raw statements outside any transaction (src/db/direct-sql.ts): reads
-   * go straight to Prisma's driver adapter, writes through Prisma. Inside a
-   * transaction, pass its client instead.
+   * Raw statements outside any transaction, sent straight to the driver
+   * adapter Prisma shares (src/db/direct-sql.ts). Inside a transaction, pass
+   * its client instead.
    */
   sql: SqlRunner;
+  /** Closes Prisma's client and the adapter. */
+  close(): Promise<void>;
   /**
    * Counts statements sent to the database, when `counting` (tests, the
    * benchmark's round-trip count); otherwise stays at 0.
@@ -70,6 +72,15 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
     if (queries.counting) client.$on("query", count);
     prisma = client as unknown as Prisma;
   }
-  const sql = directSql(prisma, capture, database.provider, queries.counting ? count : undefined);
-  return { prisma, provider: database.provider, sql, queries };
+  const sql = directSql(capture, database.provider, queries.counting ? count : undefined);
+  return {
+    prisma,
+    provider: database.provider,
+    sql,
+    queries,
+    async close() {
+      await prisma.$disconnect();
+      await capture.dispose();
+    },
+  };
 }

@@ -52,3 +52,27 @@ export function listUsers(db: SqlRunner, provider: Database["provider"], f: User
     offset: f.offset,
   });
 }
+
+/** A user with what a login checks: the password hash and its version. */
+const loginUsers = table<UserModel>()("User", [...publicUsers.columns, "password", "credentialVersion"]);
+export type LoginUserRow = RowOfTable<typeof loginUsers>;
+
+/** The user a login names (usernames are stored normalised), with the password hash. */
+export async function findLoginUser(db: SqlRunner, username: string): Promise<LoginUserRow | null> {
+  const [row] = await db.$queryRaw<LoginUserRow[]>`
+    SELECT ${columnList(loginUsers)} FROM ${from(loginUsers)} WHERE "username" = ${username}`;
+  return row ?? null;
+}
+
+/**
+ * Replaces a password hash with a new hash of the same password (an imported
+ * Django hash upgraded), only if it is still `stored`: a password changed
+ * meanwhile wins. The credential version stays, since the password does.
+ */
+export async function rehashPassword(db: SqlRunner, id: number, stored: string, hashed: string): Promise<void> {
+  await db.$executeRaw`UPDATE "User" SET "password" = ${hashed} WHERE "id" = ${id} AND "password" = ${stored}`;
+}
+
+export async function setLastLogin(db: SqlRunner, id: number, at: Date): Promise<void> {
+  await db.$executeRaw`UPDATE "User" SET "lastLogin" = ${at} WHERE "id" = ${id}`;
+}

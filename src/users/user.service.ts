@@ -5,7 +5,7 @@ import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { checkStoredPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
-import { listUsers } from "./user.queries";
+import { findLoginUser, listUsers, rehashPassword, setLastLogin } from "./user.queries";
 import { checkPassword, normalizeUsername, userSchemas } from "./user.rules";
 import { UserOrder } from "./user.type";
 
@@ -111,7 +111,7 @@ export class UserService {
    */
   async verifyCredentials(username: string, password: string): Promise<Credentials | null> {
     const name = normalizeUsername(username);
-    const row = [...name].length <= 150 ? await this.db.prisma.user.findUnique({ where: { username: name } }) : null;
+    const row = [...name].length <= 150 ? await findLoginUser(this.db.sql, name) : null;
     if (!row) return verifyAgainstDummy(password).then(() => null);
     const { password: stored, credentialVersion, ...user } = row;
     const { ok, needsRehash } = await checkStoredPassword(stored, password);
@@ -120,7 +120,7 @@ export class UserService {
       // Django upgrades hashes; only if no one changed the password meanwhile.
       // The password is the same, so the credential version stays.
       const hashed = await hashPassword(password);
-      await this.db.prisma.user.updateMany({ where: { id: user.id, password: stored }, data: { password: hashed } });
+      await rehashPassword(this.db.sql, user.id, stored, hashed);
     }
     return ok && user.isActive ? { user, credentialVersion } : null;
   }
@@ -136,7 +136,7 @@ export class UserService {
   }
 
   async recordLogin(userId: number, at: Date): Promise<void> {
-    await this.db.prisma.user.updateMany({ where: { id: userId }, data: { lastLogin: at } });
+    await setLastLogin(this.db.sql, userId, at);
   }
 
   /** PUT: username and email. */
