@@ -1,14 +1,18 @@
-import { dictionary } from "@zxcvbn-ts/language-common";
-
 // Django's four default AUTH_PASSWORD_VALIDATORS, with Django's messages.
 
 const MIN_LENGTH = 8;
 const MAX_SIMILARITY = 0.7;
 
-// ~49,000 most common passwords, from zxcvbn-ts's maintained list.
+// ~49,000 most common passwords, from zxcvbn-ts's maintained list. Its
+// package also holds other word lists (about 6 MB of heap in all), so it is
+// loaded at the first password set, not in every process that only serves keys.
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {
-  common ??= new Set(dictionary["passwords-common"].map((p) => p.toLowerCase()));
+  if (!common) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    const { dictionary } = require("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common");
+    common = new Set(dictionary["passwords-common"].map((p) => p.toLowerCase()));
+  }
   return common;
 }
 
