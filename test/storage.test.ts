@@ -113,7 +113,7 @@ describeSqlite("the SQLite file", () => {
 
   it("keeps passwords as argon2id hashes", async () => {
     const users = await server.app.db.prisma.user.findMany();
-    for (const u of users) expect(u.password).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    for (const u of users) expect(u.password).toMatch(/^\$argon2id\$v=19\$m=12288,t=3,p=1\$/);
   });
 
   it("still holds neither after the WAL is checkpointed into the main file", async () => {

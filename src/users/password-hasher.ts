@@ -1,12 +1,17 @@
 import { Algorithm, hash, verify } from "@node-rs/argon2";
 import { verifyDjangoPassword } from "./django-hashers";
 
-// argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about
-// 50 ms a hash on this project's 2-core machines, versus ~250 ms for the
-// argon2 package's 64 MiB defaults, which would cap logins at a few per second
-// per core. @node-rs/argon2 runs each hash on libuv's thread pool, so the event
-// loop keeps serving other requests while a login is checked.
-const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+// argon2id at one of the settings OWASP's Password Storage Cheat Sheet lists
+// as giving an equal level of defense (46 MiB x 1 pass, 19 MiB x 2, 12 MiB x
+// 3, 9 MiB x 4, 7 MiB x 5; they differ only in trading memory for CPU): 12 MiB,
+// 3 passes, 1 lane. About 50 ms a hash on this project's 2-core machines, the
+// same CPU as 19 MiB x 2, with 7 MiB less memory per login in flight, which a
+// worker's memory budget (BENCHMARKS.md) needs. The argon2 package's 64 MiB
+// defaults would take ~250 ms and cap logins at a few per second per core.
+// Hashes stored with other parameters (19 MiB x 2 before, or imported) verify
+// with their own. @node-rs/argon2 runs each hash on libuv's thread pool, so
+// the event loop keeps serving other requests while a login is checked.
+const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 12_288, timeCost: 3, parallelism: 1 } as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

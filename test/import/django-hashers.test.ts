@@ -87,6 +87,18 @@ describe("Django's hashes", () => {
     expect(await checkStoredPassword(ours, "correct horse")).toEqual({ ok: true, needsRehash: false });
     expect(djangoHashStatus(ours)).toBe("unsupported");
   });
+
+  it("hashes stored at 19 MiB x 2 (this server's earlier setting) check with their own parameters", async () => {
+    const earlier = await argon2Hash("correct horse", {
+      algorithm: 2, // Algorithm.Argon2id: a const enum, which the tests' transpiler does not inline
+      memoryCost: 19_456,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    expect(earlier).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(await checkStoredPassword(earlier, "correct horse")).toEqual({ ok: true, needsRehash: false });
+    expect((await checkStoredPassword(earlier, "wrong horse")).ok).toBe(false);
+  });
 });
 
 describe("properties", () => {
