@@ -8,6 +8,7 @@ import {
 } from "@prisma/driver-adapter-utils";
 import type { Database } from "./database-url";
 import { sql, type Sql, type SqlRunner } from "./sql";
+import { isBusy, runWithoutBusyWait } from "./sqlite-adapter";
 
 // A statement outside any transaction, sent straight to the driver adapter that
 // Prisma itself runs on: the same connection (SQLite) or pool (PostgreSQL),
@@ -158,17 +159,46 @@ export function directSql(
       argTypes: statement.values.map(() => UNTYPED),
     };
   };
-  const failed = (e: unknown): never => {
-    throw explained(e);
+  const send = async <R>(run: (adapter: SqlDriverAdapter) => Promise<R>): Promise<R> => {
+    const adapter = await capture.adapter();
+    if (provider !== "sqlite") return run(adapter).catch(failed);
+    // SQLite: another process's write lock is waited for here, between
+    // tries, rather than inside SQLite, where the wait blocks the event loop.
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await runWithoutBusyWait(adapter, () => run(adapter));
+      } catch (e) {
+        if (!isBusy(e) || Date.now() - started >= SQLITE_BUSY_TIMEOUT_MS) failed(e);
+      }
+      await busyPause(attempt);
+    }
   };
   return {
     async $queryRaw<T>(q: TemplateStringsArray | Sql, ...values: unknown[]): Promise<T> {
-      const adapter = await capture.adapter();
-      return decodeRows(await adapter.queryRaw(query(q, values)).catch(failed)) as T;
+      const statement = query(q, values);
+      return decodeRows(await send((adapter) => adapter.queryRaw(statement))) as T;
     },
     async $executeRaw(q: TemplateStringsArray | Sql, ...values: unknown[]): Promise<number> {
-      const adapter = await capture.adapter();
-      return adapter.executeRaw(query(q, values)).catch(failed);
+      const statement = query(q, values);
+      return send((adapter) => adapter.executeRaw(statement));
     },
   };
+}
+
+const failed = (e: unknown): never => {
+  throw explained(e);
+};
+
+/** As long as SQLite's own busy timeout on the connection (src/db/prisma.ts). */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Between tries on a locked SQLite file: the next turn of the event loop
+ * first (another process's write holds the lock for tens of microseconds),
+ * then 1, 2, 4 ... up to 20 ms.
+ */
+function busyPause(attempt: number): Promise<void> {
+  if (attempt === 0) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(20, 2 ** (attempt - 1))));
 }

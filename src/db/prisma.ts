@@ -1,6 +1,6 @@
 import { PrismaClient as SqliteClient, type Prisma as SqlitePrisma } from "../generated/sqlite/client";
 import type { Database } from "./database-url";
-import { AdapterCapture, directSql } from "./direct-sql";
+import { AdapterCapture, directSql, SQLITE_BUSY_TIMEOUT_MS } from "./direct-sql";
 import { CachingSQLite3Factory } from "./sqlite-adapter";
 import type { SqlRunner } from "./sql";
 
@@ -57,7 +57,7 @@ export function connect(database: Database, opts: { countQueries?: boolean } = {
   if (database.provider === "sqlite") {
     // busy timeout: concurrent writers in other processes wait instead of failing.
     // Prepared statements are kept per SQL text (src/db/sqlite-adapter.ts).
-    capture = new AdapterCapture(new CachingSQLite3Factory({ url: database.url, timeout: 5000 }));
+    capture = new AdapterCapture(new CachingSQLite3Factory({ url: database.url, timeout: SQLITE_BUSY_TIMEOUT_MS }));
     const client = new SqliteClient({ adapter: capture, log: [...log] });
     if (queries.counting) client.$on("query", count);
     prisma = client;

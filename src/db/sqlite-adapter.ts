@@ -16,6 +16,35 @@ type Args = unknown[];
 /** The adapter type, taken from the factory (its package is a dependency of the adapter, not ours). */
 type SqlDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
 
+/**
+ * Per connection: whether the statement about to run should fail at once on
+ * a lock held by another process (see runWithoutBusyWait), and the two
+ * pragmas that switch SQLite's busy timeout, prepared once.
+ */
+class BusyWait {
+  /** Set only while runWithoutBusyWait runs its callback. */
+  skip = false;
+  private readonly off: Sqlite.Statement<Args>;
+  private readonly on: Sqlite.Statement<Args>;
+
+  constructor(db: Sqlite.Database, prepare: (sql: string) => Sqlite.Statement<Args>) {
+    const timeout = Number(db.pragma("busy_timeout", { simple: true }));
+    this.off = prepare("PRAGMA busy_timeout = 0");
+    this.on = prepare(`PRAGMA busy_timeout = ${timeout}`);
+  }
+
+  /** Runs a statement; a write runs without SQLite's busy wait when `skip` is set (reads never wait in WAL mode). */
+  run<T>(stmt: Sqlite.Statement<Args>, execute: () => T): T {
+    if (!this.skip || stmt.readonly) return execute();
+    this.off.run();
+    try {
+      return execute();
+    } finally {
+      this.on.run();
+    }
+  }
+}
+
 /** The part of a bound better-sqlite3 statement the adapter uses. */
 class BoundStatement {
   constructor(
@@ -33,12 +62,12 @@ class BoundStatement {
   }
 
   raw(): { all(): unknown[] } {
-    const { stmt, args } = this;
-    return { all: () => stmt.raw(true).all(args) };
+    const { stmt, args, owner } = this;
+    return { all: () => owner.busy.run(stmt, () => stmt.raw(true).all(args)) };
   }
 
   run(): Sqlite.RunResult {
-    return this.stmt.run(this.args);
+    return this.owner.busy.run(this.stmt, () => this.stmt.run(this.args));
   }
 }
 
@@ -48,7 +77,10 @@ class CachedStatement {
   // since migrations run before it serves (src/main.ts).
   private cols: Sqlite.ColumnDefinition[] | null = null;
 
-  constructor(private readonly stmt: Sqlite.Statement<Args>) {}
+  constructor(
+    private readonly stmt: Sqlite.Statement<Args>,
+    readonly busy: BusyWait,
+  ) {}
 
   bind(args: Args): BoundStatement {
     return new BoundStatement(this.stmt, args, this);
@@ -65,8 +97,9 @@ class CachedStatement {
 }
 
 /** Replaces `db.prepare` on this one connection with a cached version. */
-export function cacheStatements(db: Sqlite.Database, size = CACHE_SIZE): void {
+export function cacheStatements(db: Sqlite.Database, size = CACHE_SIZE): BusyWait {
   const prepare = db.prepare.bind(db) as (sql: string) => Sqlite.Statement<Args>;
+  const busy = new BusyWait(db, prepare);
   const cache = new Map<string, CachedStatement>();
   const cached = (sql: string): CachedStatement => {
     let entry = cache.get(sql);
@@ -74,13 +107,14 @@ export function cacheStatements(db: Sqlite.Database, size = CACHE_SIZE): void {
       // Map keeps insertion order: moving the hit to the end makes the first key the least recently used.
       cache.delete(sql);
     } else {
-      entry = new CachedStatement(prepare(sql));
+      entry = new CachedStatement(prepare(sql), busy);
       if (cache.size >= size) cache.delete(cache.keys().next().value!);
     }
     cache.set(sql, entry);
     return entry;
   };
   Object.defineProperty(db, "prepare", { value: cached, configurable: true, writable: true });
+  return busy;
 }
 
 /**
@@ -124,6 +158,36 @@ function withCache(adapter: SqlDriverAdapter): SqlDriverAdapter {
       "@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: update src/db/sqlite-adapter.ts",
     );
   }
-  cacheStatements(client);
+  connections.set(adapter, cacheStatements(client));
   return adapter;
+}
+
+/** Each adapter's connection state, for runWithoutBusyWait. */
+const connections = new WeakMap<object, BusyWait>();
+
+/**
+ * Runs `fn`, which must execute its statement synchronously on `adapter`'s
+ * connection (the adapter's queryRaw and executeRaw do, before their first
+ * await), with SQLite's busy timeout at 0 for a write: one that finds
+ * another process holding the lock fails at once with SQLITE_BUSY instead of
+ * sleeping in SQLite's busy handler (1, 2, 5, 10 ms ...), which blocks the
+ * whole event loop. The caller retries without blocking (src/db/direct-sql.ts).
+ * The connection's own timeout is restored before this returns, so Prisma's
+ * statements and transactions keep waiting as configured.
+ */
+export function runWithoutBusyWait<T>(adapter: object, fn: () => T): T {
+  const busy = connections.get(adapter);
+  if (!busy) return fn();
+  busy.skip = true;
+  try {
+    return fn();
+  } finally {
+    busy.skip = false;
+  }
+}
+
+/** True for SQLite's "database is locked" family (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT ...), as the adapter reports it. */
+export function isBusy(error: unknown): boolean {
+  const cause = (error as { cause?: { originalCode?: unknown } } | null)?.cause;
+  return typeof cause?.originalCode === "string" && cause.originalCode.startsWith("SQLITE_BUSY");
 }

@@ -1,4 +1,6 @@
+import Sqlite from "better-sqlite3";
 import { startServer, type TestServer } from "../support/server";
+import { describeSqlite } from "../support/providers";
 import { sql, type SqlRunner } from "../../src/db/sql";
 import { findByDigest, tokensOfUser, pageOfTokens } from "../../src/auth/token.queries";
 import { digestKey } from "../../src/auth/crypto";
@@ -105,5 +107,31 @@ describe("db.sql reads decode as Prisma's $queryRaw", () => {
 
   it("a failing statement rejects with the database's own words", async () => {
     await expect(direct.$queryRaw(sql`SELECT * FROM "NoSuchTable"`)).rejects.toThrow(/NoSuchTable/);
+  });
+});
+
+describeSqlite("a write that finds the SQLite file locked by another process", () => {
+  it("waits between tries without blocking the event loop, then succeeds", async () => {
+    const file = (server.app.config.DATABASE_URL as { file: string }).file;
+    const other = new Sqlite(file, { timeout: 5000 });
+    other.exec("BEGIN IMMEDIATE"); // holds the write lock, as another worker's write would
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    try {
+      const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${"Locked"} WHERE "roll" = ${1}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ticksWhileLocked = ticks;
+      other.exec("COMMIT");
+      expect(await write).toBe(1);
+      // SQLite's own busy handler would have slept ~300 ms inside the call, with no tick at all.
+      expect(ticksWhileLocked).toBeGreaterThanOrEqual(20);
+    } finally {
+      clearInterval(ticker);
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+    expect(await server.app.db.prisma.student.findUnique({ where: { roll: 1 } })).toMatchObject({ city: "Locked" });
+    // The connection's own timeout is back for Prisma's statements.
+    expect(await direct.$queryRaw(sql`PRAGMA busy_timeout`)).toEqual([{ timeout: 5000n }]);
   });
 });

@@ -9,6 +9,8 @@ describe("statement cache", () => {
     const db = new Sqlite(":memory:");
     const prepare = jest.spyOn(db, "prepare");
     cacheStatements(db, 2);
+    expect(prepare).toHaveBeenCalledTimes(2); // the busy-timeout switch's two pragmas, prepared once
+    prepare.mockClear();
     db.exec("CREATE TABLE t (x INTEGER)");
     const insert = (x: number) => (db.prepare("INSERT INTO t (x) VALUES (?)") as any).bind([x]).run();
     const select = (x: number) => {
