@@ -2,7 +2,10 @@ import { Field, ID, ObjectType } from "type-graphql";
 import { PaginatedResponse } from "../graphql/pagination";
 import { User } from "../users/user.type";
 
-@ObjectType({ description: "What is known of a token. The key itself is never shown again after it is issued." })
+@ObjectType({
+  description: "What is known of a token. The key itself is never shown again after it is issued.",
+  simpleResolvers: true,
+})
 export class TokenInfo {
   @Field(() => ID)
   id!: number;
@@ -29,10 +32,13 @@ export class TokenInfo {
   user!: User;
 }
 
-@ObjectType({ description: "One page of keys, newest first." })
+@ObjectType({ description: "One page of keys, newest first.", simpleResolvers: true })
 export class TokenList extends PaginatedResponse(TokenInfo) {}
 
-@ObjectType({ description: "Returned whenever a key is issued: the only time the key is shown." })
+@ObjectType({
+  description: "Returned whenever a key is issued: the only time the key is shown.",
+  simpleResolvers: true,
+})
 export class TokenPayload {
   @Field({ description: "40 lowercase hex characters; send it as `Authorization: Token <token>`." })
   token!: string;

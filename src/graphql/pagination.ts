@@ -7,7 +7,7 @@ import { MESSAGES } from "../shared/errors";
 
 export function PaginatedResponse<T extends object>(itemClass: ClassType<T>) {
   // Abstract and never returned itself, so it is not emitted: only its subclasses are.
-  @ObjectType()
+  @ObjectType({ simpleResolvers: true })
   abstract class PaginatedResponseClass {
     @Field(() => Int, { description: "How many match, ignoring limit and offset." })
     count!: number;

@@ -1,7 +1,11 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
-@ObjectType()
+// simpleResolvers, on every output type: its fields are plain properties
+// with no middleware or per-field auth, so graphql-js reads them itself
+// instead of through type-graphql's wrapper (an object and a call per field:
+// 80 for a page of 20 students).
+@ObjectType({ simpleResolvers: true })
 export class Student {
   @Field(() => ID)
   id!: number;
@@ -22,7 +26,10 @@ export class Student {
   updatedAt!: Date;
 }
 
-@ObjectType({ description: "One page of students: `count` is the total that match, ignoring limit/offset." })
+@ObjectType({
+  description: "One page of students: `count` is the total that match, ignoring limit/offset.",
+  simpleResolvers: true,
+})
 export class StudentList extends PaginatedResponse(Student) {}
 
 const order = sortOrder("StudentOrder", { ID: "id", NAME: "name", ROLL: "roll" });

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class User {
   @Field(() => ID)
   id!: number;
@@ -25,7 +25,7 @@ export class User {
   lastLogin!: Date | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UserList extends PaginatedResponse(User) {}
 
 const order = sortOrder("UserOrder", { ID: "id", USERNAME: "username", DATE_JOINED: "dateJoined" });
