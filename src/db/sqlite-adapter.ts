@@ -159,7 +159,71 @@ function withCache(adapter: SqlDriverAdapter): SqlDriverAdapter {
     );
   }
   connections.set(adapter, cacheStatements(client));
+  gateTransactions(adapter);
   return adapter;
+}
+
+/**
+ * One SQLite connection serves every statement of the process, and the
+ * adapter runs a transaction on it from BEGIN to COMMIT. A statement sent
+ * outside the transaction meanwhile (Prisma's own, or db.sql's) would run
+ * inside it: it would see the transaction's uncommitted rows, and a rollback
+ * would undo a write whose caller was already told it succeeded. So
+ * statements outside a transaction wait until no transaction is open or
+ * queued (the adapter itself queues transactions one after another).
+ * PostgreSQL's adapter gives each transaction its own pooled connection.
+ */
+function gateTransactions(adapter: SqlDriverAdapter): void {
+  let open = 0;
+  let closed: Promise<void> = Promise.resolve();
+  let wake = () => {};
+  const opened = () => {
+    if (open++ === 0) closed = new Promise((resolve) => (wake = resolve));
+  };
+  const ended = () => {
+    if (--open === 0) wake();
+  };
+
+  const startTransaction = adapter.startTransaction.bind(adapter);
+  adapter.startTransaction = async (isolationLevel) => {
+    opened();
+    let tx: Awaited<ReturnType<typeof startTransaction>>;
+    try {
+      tx = await startTransaction(isolationLevel);
+    } catch (e) {
+      ended();
+      throw e;
+    }
+    let done = false;
+    const end =
+      <T>(finish: () => Promise<T>) =>
+      async (): Promise<T> => {
+        try {
+          return await finish();
+        } finally {
+          if (!done) {
+            done = true;
+            ended();
+          }
+        }
+      };
+    tx.commit = end(tx.commit.bind(tx));
+    tx.rollback = end(tx.rollback.bind(tx));
+    return tx;
+  };
+
+  // When no transaction is open, the statement still runs at once, inside
+  // this call (runWithoutBusyWait relies on that).
+  const queryRaw = adapter.queryRaw.bind(adapter);
+  adapter.queryRaw = async (query) => {
+    while (open > 0) await closed;
+    return queryRaw(query);
+  };
+  const executeRaw = adapter.executeRaw.bind(adapter);
+  adapter.executeRaw = async (query) => {
+    while (open > 0) await closed;
+    return executeRaw(query);
+  };
 }
 
 /** Each adapter's connection state, for runWithoutBusyWait. */

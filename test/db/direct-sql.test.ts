@@ -135,3 +135,34 @@ describeSqlite("a write that finds the SQLite file locked by another process", (
     expect(await direct.$queryRaw(sql`PRAGMA busy_timeout`)).toEqual([{ timeout: 5000n }]);
   });
 });
+
+describeSqlite("statements outside a transaction, while one is open on the shared SQLite connection", () => {
+  it("wait for it to end, so its rollback does not undo them and they never see its rows", async () => {
+    const db = server.app.db;
+    const seen: unknown[] = [];
+    const tx = db.prisma
+      .$transaction(async (t) => {
+        await t.student.create({ data: { name: "Rolled back", roll: 900_001, city: "Tx" } });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throw new Error("roll back");
+      })
+      .catch((e: Error) => e.message);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the transaction is open now
+    const outside = Promise.all([
+      db.prisma.student.create({ data: { name: "Prisma outside", roll: 900_002, city: "Out" } }),
+      db.sql.$executeRaw(
+        sql`INSERT INTO "Student" ("name", "roll", "city", "createdAt", "updatedAt") VALUES (${"Direct outside"}, ${900_003}, ${"Out"}, ${new Date()}, ${new Date()})`,
+      ),
+      db.sql
+        .$queryRaw<{ n: bigint }[]>(sql`SELECT COUNT(*) AS "n" FROM "Student" WHERE "roll" = ${900_001}`)
+        .then((r) => seen.push(r[0]!.n)),
+    ]);
+    expect(await tx).toBe("roll back");
+    await outside;
+    const rolls = (
+      await db.prisma.student.findMany({ where: { roll: { gte: 900_000, lte: 900_010 } }, orderBy: { roll: "asc" } })
+    ).map((s) => s.roll);
+    expect(rolls).toEqual([900_002, 900_003]);
+    expect(seen).toEqual([0n]); // the read did not see the uncommitted row
+  });
+});
