@@ -27,6 +27,12 @@ export function registerGracefulClose(
   return () => {
     done ??= (async () => {
       closing = true;
+      // Node's server.close() also ends every connection it counts as idle,
+      // and a connection accepted but not yet read counts as idle: a request
+      // already sent would be reset. Two turns of the event loop first accept
+      // what waits in the listen backlog and read what waits in the sockets,
+      // so those requests are in flight, and answered, when the close begins.
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
       // Resolves once every connection has ended.
       await fastify.close();
       await apollo.stop();
