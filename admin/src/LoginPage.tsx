@@ -39,8 +39,11 @@ export const LoginPage = () => {
       await login({ username, password });
     } catch (e) {
       if (e instanceof ApiError && e.retryAfter) {
-        setNow(Date.now());
-        setWaitUntil(Date.now() + e.retryAfter * 1000);
+        // One instant for both: two Date.now() calls a millisecond apart made
+        // the first second shown retryAfter + 1.
+        const at = Date.now();
+        setNow(at);
+        setWaitUntil(at + e.retryAfter * 1000);
       }
       setError(e instanceof Error ? e.message : String(e));
     } finally {
