@@ -48,9 +48,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   // Shared counters for cluster mode, when the caller has Redis.
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
-  // Our server runs with the Node flags of `npm start` (package.json), so the
-  // bench measures what is deployed; the cluster's workers inherit them.
-  const args: string[] = opts.kind === "ours" ? startFlags() : [];
+  // Our server runs with the environment and Node flags of `npm start`
+  // (package.json), so the bench measures what is deployed; the cluster's
+  // workers inherit both.
+  const start = opts.kind === "ours" ? startCommand() : { env: {}, flags: [] };
+  Object.assign(env, start.env);
+  const args: string[] = [...start.flags];
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
     args.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`);
@@ -89,15 +92,27 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
 }
 
-/** The flags between `node` and `dist/main.js` in package.json's start script. */
-export function startFlags(): string[] {
+/**
+ * How package.json's start script runs node: the environment it sets (each
+ * `NAME=${NAME:-default}` before `exec`: the caller's value, else the default)
+ * and the flags between `node` and `dist/main.js`.
+ */
+export function startCommand(env: NodeJS.ProcessEnv = process.env): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  const m = /(?:^|&& exec )node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js$/.exec(pkg.scripts.start ?? "");
+  const script = pkg.scripts.start ?? "";
+  const m = /(?:^|&& )((?:\w+=\S+\s+)*)exec node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js$/.exec(script);
   if (!m)
     throw new Error(
-      `bench: package.json's start script does not end "node [--flags] dist/main.js": ${pkg.scripts.start}`,
+      `bench: package.json's start script does not end "[NAME=value ...] exec node [--flags] dist/main.js": ${script}`,
     );
-  return m[1]!.trim().split(/\s+/).filter(Boolean);
+  const vars: Record<string, string> = {};
+  for (const assignment of m[1]!.trim().split(/\s+/).filter(Boolean)) {
+    const [, name, value] = /^(\w+)=(.*)$/.exec(assignment)!;
+    const fallback = /^\$\{(\w+):-(.*)\}$/.exec(value!);
+    if (fallback && fallback[1] !== name) throw new Error(`bench: start script: ${assignment} reads another variable`);
+    vars[name!] = fallback ? env[name!] || fallback[2]! : value!;
+  }
+  return { env: vars, flags: m[2]!.trim().split(/\s+/).filter(Boolean) };
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { ensureBuilt, ROOT } from "../support/build";
 import { freshDatabaseUrl } from "../support/databases";
@@ -6,13 +7,22 @@ import { freshDatabaseUrl } from "../support/databases";
 // `npm start` as a supervisor runs it: with a current dist/ it starts the
 // server without compiling, `--silent` leaves only the server's own lines,
 // and SIGTERM to the npm process stops the server (npm forwards the signal
-// to its script's shell, which has exec'd node).
+// to its script's shell, which has exec'd node). The server runs with the
+// allocator setting and heap flags the README and BENCHMARKS.md describe.
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once("exit", (code) => resolve(code));
   });
+
+/** The environment and command line of npm's script: its shell has exec'd node, so npm's only child. */
+function scriptProcess(npmPid: number): { env: string[]; argv: string[] } {
+  const children = readFileSync(`/proc/${npmPid}/task/${npmPid}/children`, "utf8").trim().split(/\s+/);
+  expect(children).toHaveLength(1);
+  const read = (file: string) => readFileSync(`/proc/${children[0]}/${file}`, "utf8").split("\0").filter(Boolean);
+  return { env: read("environ"), argv: read("cmdline") };
+}
 
 /** True when something accepts connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -60,6 +70,9 @@ it("npm --silent start: no banner, no compile; SIGTERM to npm stops the server a
     expect(stdout.startsWith("Serving GraphQL at ")).toBe(true);
     expect(stderr).toBe("");
     expect(await listening(port)).toBe(true);
+    const server = scriptProcess(npm.pid!);
+    expect(server.env).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+    expect(server.argv.slice(1)).toEqual(["--max-semi-space-size=4", "--heap-growing-percent=20", "dist/main.js"]);
 
     npm.kill("SIGTERM");
     await done;
