@@ -1,4 +1,5 @@
 import { TRANSACTION_OPTIONS, type DatabaseHandle, type Transaction } from "../db/prisma";
+import type { SqlRunner } from "../db/sql";
 import type { Authenticated, AuthUser } from "../graphql/context";
 import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES, NotFoundError, UnauthenticatedError } from "../shared/errors";
@@ -79,20 +80,20 @@ export class TokenService {
       name: label,
       expiresAt: ttl === undefined ? null : new Date(now.getTime() + ttl * 1000),
     };
+    const insert = (db: SqlRunner) =>
+      insertToken(db, this.db.provider, userId, row, { credentialVersion: opts.credentialVersion, now });
     const write = async (tx: Transaction) => {
       if (opts.revokeOthers) await tx.token.deleteMany({ where: { userId } });
-      return insertToken(tx, this.db.provider, userId, row, { credentialVersion: opts.credentialVersion, now });
+      return insert(tx);
     };
     let inserted: boolean;
     try {
+      // One statement needs no transaction: it goes straight to the driver (db.sql).
       inserted = opts.tx
         ? await write(opts.tx)
         : opts.revokeOthers
           ? await this.db.prisma.$transaction(write, TRANSACTION_OPTIONS)
-          : await insertToken(this.db.sql, this.db.provider, userId, row, {
-              credentialVersion: opts.credentialVersion,
-              now,
-            });
+          : await insert(this.db.sql);
     } catch (e) {
       // A parent deleted between statements still means "no such user".
       if (isForeignKeyViolation(e)) throw new NotFoundError();

@@ -37,7 +37,7 @@ function known(error: unknown): KnownRequestError | null {
   if (name === "DriverAdapterError" && typeof cause?.kind === "string" && cause.kind in CODE_OF_ADAPTER_KIND) {
     return {
       code: CODE_OF_ADAPTER_KIND[cause.kind]!,
-      meta: { driverAdapterError: { cause: { ...cause, kind: cause.kind } } },
+      meta: { driverAdapterError: { cause: { kind: cause.kind, constraint: cause.constraint } } },
     };
   }
   return null;
