@@ -1,4 +1,6 @@
-import { restartDelay } from "../../src/cluster";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { restartDelay, workerExecArgv } from "../../src/cluster";
 import { freshDatabaseUrl, testDatabase } from "../support/databases";
 import { RegisterDocument } from "../generated/graphql";
 import { getStatus, postOnOwnConnection, startProcess, workerPids, type ServerProcess } from "../support/processes";
@@ -24,6 +26,8 @@ async function waitUntil<T>(
   }
 }
 
+const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -46,6 +50,10 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
       return pids.size === 2 ? [...pids] : undefined;
     }, "two workers");
     expect(first).not.toContain(server.pid);
+    // Two workers fill this machine's cores or not: V8's GC threads follow.
+    const singleThreadedGc = 2 >= availableParallelism();
+    for (const pid of first) expect(commandLine(pid).includes("--single-threaded-gc")).toBe(singleThreadedGc);
+    expect(commandLine(server.pid).includes("--single-threaded-gc")).toBe(false);
     for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
 
     // A worker dies: the other keeps answering while the primary forks a new one.
@@ -62,6 +70,7 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(fresh).not.toBe(first[0]);
+    expect(commandLine(fresh).includes("--single-threaded-gc")).toBe(singleThreadedGc);
     expect(isAlive(first[1]!)).toBe(true);
     for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
 
@@ -101,5 +110,22 @@ describe("restartDelay", () => {
   it("replaces a worker at once after a healthy run, and backs off on a crash loop up to 30 s", () => {
     expect([0, 1, 2, 3, 4].map(restartDelay)).toEqual([0, 500, 1000, 2000, 4000]);
     expect(restartDelay(50)).toBe(30_000);
+  });
+});
+
+describe("workerExecArgv", () => {
+  const primary = ["--max-semi-space-size=4", "--heap-growing-percent=20"];
+  it("keeps the primary's flags, and runs V8's GC single-threaded once the workers fill the cores", () => {
+    expect(workerExecArgv(2, 2, primary)).toEqual([...primary, "--single-threaded-gc"]);
+    expect(workerExecArgv(8, 4, primary)).toEqual([...primary, "--single-threaded-gc"]);
+    expect(workerExecArgv(2, 4, primary)).toEqual(primary);
+    expect(workerExecArgv(1, 1, [])).toEqual(["--single-threaded-gc"]);
+  });
+  it("does not repeat a flag the operator already gave, nor change the primary's list", () => {
+    const given = [...primary, "--single-threaded-gc"];
+    expect(workerExecArgv(2, 2, given)).toEqual(given);
+    const before = [...primary];
+    workerExecArgv(2, 2, before);
+    expect(before).toEqual(primary);
   });
 });
