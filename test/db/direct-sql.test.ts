@@ -118,9 +118,14 @@ describeSqlite("a write that finds the SQLite file locked by another process", (
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
     try {
+      let settled = false;
       const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${"Locked"} WHERE "roll" = ${1}`);
+      void write.finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const ticksWhileLocked = ticks;
+      // It waited: a second copy of SQLite in the process (one for Prisma's
+      // adapter, one for ours) would not see the other connection's lock.
+      expect(settled).toBe(false);
       other.exec("COMMIT");
       expect(await write).toBe(1);
       // SQLite's own busy handler would have slept ~300 ms inside the call, with no tick at all.
@@ -133,6 +138,19 @@ describeSqlite("a write that finds the SQLite file locked by another process", (
     expect(await server.app.db.prisma.student.findUnique({ where: { roll: 1 } })).toMatchObject({ city: "Locked" });
     // The connection's own timeout is back for Prisma's statements.
     expect(await direct.$queryRaw(sql`PRAGMA busy_timeout`)).toEqual([{ timeout: 5000n }]);
+  });
+});
+
+describeSqlite("one SQLite library in the process", () => {
+  // SQLite's locks between connections of one process are bookkeeping inside
+  // the library (POSIX locks belong to the process): two copies, one loaded by
+  // Prisma's adapter and one by the rate limiter and the migrations, would
+  // each ignore the other's locks, and closing a connection in one would drop
+  // the other's (https://sqlite.org/howtocorrupt.html, 2.2.1). package.json's
+  // overrides give the adapter our better-sqlite3.
+  it("Prisma's adapter loads the same better-sqlite3 as the rest of the server", () => {
+    const adapter = require.resolve("@prisma/adapter-better-sqlite3");
+    expect(require.resolve("better-sqlite3", { paths: [adapter] })).toBe(require.resolve("better-sqlite3"));
   });
 });
 
