@@ -154,6 +154,32 @@ describeSqlite("one SQLite library in the process", () => {
   });
 });
 
+describeSqlite("a write that finds the SQLite file locked for a moment", () => {
+  it("tries again at once, and gets the lock before this turn of the event loop ends", async () => {
+    const file = (server.app.config.DATABASE_URL as { file: string }).file;
+    const other = new Sqlite(file, { timeout: 5000 });
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${"Moment"} WHERE "roll" = ${0}`);
+      // The other process's write ends a few microtasks later, after the
+      // first try has found the lock held, well inside the time tried at once.
+      let hops = 0;
+      const release = () => (++hops < 10 ? queueMicrotask(release) : other.exec("COMMIT"));
+      queueMicrotask(release);
+      expect(await write).toBe(1);
+      expect(hops).toBe(10);
+      // Waiting for the next turn (setImmediate, as before) would have let this run first.
+      expect(turned).toBe(false);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+    }
+    expect(await server.app.db.prisma.student.findUnique({ where: { roll: 0 } })).toMatchObject({ city: "Moment" });
+  });
+});
+
 describeSqlite("statements outside a transaction, while one is open on the shared SQLite connection", () => {
   it("wait for it to end, so its rollback does not undo them and they never see its rows", async () => {
     const db = server.app.db;
