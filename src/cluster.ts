@@ -25,7 +25,7 @@ export function restartDelay(crashes: number): number {
  * cores. Its parallel helper threads then find no idle core: they take turns
  * with the other workers, and a collection waits for the slowest helper
  * (measured on 2 cores, 2 workers: scavenges of up to 18 ms instead of 9,
- * a fifth more time in GC, p99 4 to 6 ms higher; see BENCHMARKS.md). With
+ * a fifth more time in GC, p99 2 to 7 ms higher; see BENCHMARKS.md). With
  * fewer workers than cores the helpers have a core to run on, and are kept.
  */
 export function workerExecArgv(
