@@ -1,9 +1,15 @@
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { restartDelay, workerExecArgv } from "../../src/cluster";
 import { freshDatabaseUrl, testDatabase } from "../support/databases";
 import { RegisterDocument } from "../generated/graphql";
-import { getStatus, postOnOwnConnection, startProcess, workerPids, type ServerProcess } from "../support/processes";
+import {
+  getStatus,
+  postOnOwnConnection,
+  procStrings,
+  startProcess,
+  workerPids,
+  type ServerProcess,
+} from "../support/processes";
 
 // `npm start` as a deployment runs it: one process, or WEB_CONCURRENCY
 // workers behind one port; SIGTERM drains either.
@@ -25,8 +31,6 @@ async function waitUntil<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-const commandLine = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
 
 function isAlive(pid: number): boolean {
   try {
@@ -52,8 +56,9 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
     expect(first).not.toContain(server.pid);
     // Two workers fill this machine's cores or not: V8's GC threads follow.
     const singleThreadedGc = 2 >= availableParallelism();
-    for (const pid of first) expect(commandLine(pid).includes("--single-threaded-gc")).toBe(singleThreadedGc);
-    expect(commandLine(server.pid).includes("--single-threaded-gc")).toBe(false);
+    for (const pid of first)
+      expect(procStrings(pid, "cmdline").includes("--single-threaded-gc")).toBe(singleThreadedGc);
+    expect(procStrings(server.pid, "cmdline").includes("--single-threaded-gc")).toBe(false);
     for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
 
     // A worker dies: the other keeps answering while the primary forks a new one.
@@ -70,7 +75,7 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(fresh).not.toBe(first[0]);
-    expect(commandLine(fresh).includes("--single-threaded-gc")).toBe(singleThreadedGc);
+    expect(procStrings(fresh, "cmdline").includes("--single-threaded-gc")).toBe(singleThreadedGc);
     expect(isAlive(first[1]!)).toBe(true);
     for (let i = 0; i < 6; i++) expect(await getStatus(`${server.url}/healthz`)).toBe(200);
 

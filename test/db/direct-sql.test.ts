@@ -110,30 +110,42 @@ describe("db.sql reads decode as Prisma's $queryRaw", () => {
   });
 });
 
+/**
+ * Runs `fn` while another connection to the server's SQLite file holds the
+ * write lock, as another worker's write would; `commit` ends that write.
+ */
+async function whileAnotherWriterHoldsTheLock<T>(fn: (commit: () => void) => Promise<T>): Promise<T> {
+  const other = new Sqlite((server.app.config.DATABASE_URL as { file: string }).file, { timeout: 5000 });
+  other.exec("BEGIN IMMEDIATE");
+  try {
+    return await fn(() => other.exec("COMMIT"));
+  } finally {
+    if (other.inTransaction) other.exec("ROLLBACK");
+    other.close();
+  }
+}
+
 describeSqlite("a write that finds the SQLite file locked by another process", () => {
   it("waits between tries without blocking the event loop, then succeeds", async () => {
-    const file = (server.app.config.DATABASE_URL as { file: string }).file;
-    const other = new Sqlite(file, { timeout: 5000 });
-    other.exec("BEGIN IMMEDIATE"); // holds the write lock, as another worker's write would
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
     try {
-      let settled = false;
-      const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${"Locked"} WHERE "roll" = ${1}`);
-      void write.finally(() => (settled = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const ticksWhileLocked = ticks;
-      // It waited: a second copy of SQLite in the process (one for Prisma's
-      // adapter, one for ours) would not see the other connection's lock.
-      expect(settled).toBe(false);
-      other.exec("COMMIT");
-      expect(await write).toBe(1);
-      // SQLite's own busy handler would have slept ~300 ms inside the call, with no tick at all.
-      expect(ticksWhileLocked).toBeGreaterThanOrEqual(20);
+      await whileAnotherWriterHoldsTheLock(async (commit) => {
+        let settled = false;
+        const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${"Locked"} WHERE "roll" = ${1}`);
+        void write.finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const ticksWhileLocked = ticks;
+        // It waited: a second copy of SQLite in the process (one for Prisma's
+        // adapter, one for ours) would not see the other connection's lock.
+        expect(settled).toBe(false);
+        commit();
+        expect(await write).toBe(1);
+        // SQLite's own busy handler would have slept ~300 ms inside the call, with no tick at all.
+        expect(ticksWhileLocked).toBeGreaterThanOrEqual(20);
+      });
     } finally {
       clearInterval(ticker);
-      if (other.inTransaction) other.exec("ROLLBACK");
-      other.close();
     }
     expect(await server.app.db.prisma.student.findUnique({ where: { roll: 1 } })).toMatchObject({ city: "Locked" });
     // The connection's own timeout is back for Prisma's statements.
@@ -156,35 +168,28 @@ describeSqlite("one SQLite library in the process", () => {
 
 describeSqlite("a write that finds the SQLite file locked for a moment", () => {
   /** True when the write got the lock before this turn of the event loop ended. */
-  async function withinTheTurn(file: string, city: string): Promise<boolean> {
-    const other = new Sqlite(file, { timeout: 5000 });
-    other.exec("BEGIN IMMEDIATE");
-    try {
+  const withinTheTurn = (city: string): Promise<boolean> =>
+    whileAnotherWriterHoldsTheLock(async (commit) => {
       let turned = false;
       setImmediate(() => (turned = true));
       const write = direct.$executeRaw(sql`UPDATE "Student" SET "city" = ${city} WHERE "roll" = ${0}`);
       // The other process's write ends a few microtasks later, after the
       // first try has found the lock held, inside the time tried at once.
       let hops = 0;
-      const release = () => (++hops < 10 ? queueMicrotask(release) : other.exec("COMMIT"));
+      const release = () => (++hops < 10 ? queueMicrotask(release) : commit());
       queueMicrotask(release);
       expect(await write).toBe(1);
       expect(hops).toBe(10);
       return !turned;
-    } finally {
-      if (other.inTransaction) other.exec("ROLLBACK");
-      other.close();
-    }
-  }
+    });
 
   it("tries again at once, and gets the lock before this turn of the event loop ends", async () => {
-    const file = (server.app.config.DATABASE_URL as { file: string }).file;
     // The ten hops take about 0.2 ms, inside the 0.3 ms tried at once unless
     // the OS or a collection stops the process in between (about 1 time in
     // 25 here): one of five tries must make it. Waiting for the next turn
     // (setImmediate, as before) would lose every one.
     const results: boolean[] = [];
-    for (let i = 0; i < 5 && !results.includes(true); i++) results.push(await withinTheTurn(file, `Moment ${i}`));
+    for (let i = 0; i < 5 && !results.includes(true); i++) results.push(await withinTheTurn(`Moment ${i}`));
     expect(results).toContain(true);
     const city = `Moment ${results.length - 1}`;
     expect(await server.app.db.prisma.student.findUnique({ where: { roll: 0 } })).toMatchObject({ city });

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { ensureBuilt, ROOT } from "../support/build";
 import { freshDatabaseUrl } from "../support/databases";
+import { procStrings } from "../support/processes";
 
 // `npm start` as a supervisor runs it: with a current dist/ it starts the
 // server without compiling, `--silent` leaves only the server's own lines,
@@ -20,8 +21,8 @@ const exited = (child: ChildProcess) =>
 function scriptProcess(npmPid: number): { env: string[]; argv: string[] } {
   const children = readFileSync(`/proc/${npmPid}/task/${npmPid}/children`, "utf8").trim().split(/\s+/);
   expect(children).toHaveLength(1);
-  const read = (file: string) => readFileSync(`/proc/${children[0]}/${file}`, "utf8").split("\0").filter(Boolean);
-  return { env: read("environ"), argv: read("cmdline") };
+  const pid = Number(children[0]);
+  return { env: procStrings(pid, "environ"), argv: procStrings(pid, "cmdline") };
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */

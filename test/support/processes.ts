@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
@@ -184,4 +184,9 @@ export function workerPids(output: string): number[] {
     }
   }
   return pids;
+}
+
+/** A process's NUL-separated /proc file as a list: `cmdline` (its argv) or `environ` (its environment). */
+export function procStrings(pid: number, file: "cmdline" | "environ"): string[] {
+  return readFileSync(`/proc/${pid}/${file}`, "utf8").split("\0").filter(Boolean);
 }
