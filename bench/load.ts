@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkInterrupted, untilCleanedUp } from "./cleanup";
 import { ROOT } from "./project";
 import type { Operation } from "./scenarios";
 
@@ -101,14 +102,18 @@ const r0 = (op: Operation) => (op.template ? op.template() : op.next());
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
+    checkInterrupted(); // then spawn and register in one step: no signal can come between
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const stop = untilCleanedUp(`stop wrk (pid ${child.pid})`, () => void child.kill("SIGKILL"));
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     child.on("error", (e) => reject(new Error(`bench: cannot run ${cmd} (Debian package wrk): ${e.message}`)));
-    child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`bench: wrk exited with ${code}:\n${out.slice(-2000)}`)),
-    );
+    child.on("close", (code) => {
+      void stop();
+      if (code === 0) resolve(out);
+      else reject(new Error(`bench: wrk exited with ${code}:\n${out.slice(-2000)}`));
+    });
   });
 }
 

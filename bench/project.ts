@@ -27,10 +27,12 @@ export function fromDist<T>(path: string): T {
 
 export const project = {
   crypto: () => fromDist<typeof import("../src/auth/crypto")>("auth/crypto"),
+  scopeColumn: () => fromDist<typeof import("../src/auth/scope-column")>("auth/scope-column"),
+  scopes: () => fromDist<typeof import("../src/graphql/scopes")>("graphql/scopes"),
   passwords: () => fromDist<typeof import("../src/users/password-hasher")>("users/password-hasher"),
   databaseUrl: () => fromDist<typeof import("../src/db/database-url")>("db/database-url"),
   migrate: () => fromDist<typeof import("../src/db/migrate")>("db/migrate"),
-  prisma: () => fromDist<typeof import("../src/db/prisma")>("db/prisma"),
+  database: () => fromDist<typeof import("../src/db/database")>("db/database"),
   config: () => fromDist<typeof import("../src/config/config")>("config/config"),
   app: () => fromDist<typeof import("../src/app")>("app"),
   server: () => fromDist<typeof import("../src/http/server")>("http/server"),

@@ -1,35 +1,18 @@
-import type { BenchReport, ServerRun } from "./types";
 import { WRK } from "./load";
-import { OPERATIONS, operation, READS, type OperationName } from "./scenarios";
+import { failedAnswers } from "./figures";
+import { KEY_KINDS, LABELS as LABEL, OPERATIONS, READS } from "./scenarios";
+import { offConditions, TARGETS } from "./targets";
+import type { BenchReport, ServerRun } from "./types";
 
-// The printed report: one table, the targets with PASS/MISS, the profile.
+// The printed report: the tables (the median of the runs when there are
+// several), each run's figures with its load average, the targets with
+// PASS/MISS (bench/targets.ts), the profile.
 
-const LABEL: Record<OperationName, string> = Object.fromEntries(
-  OPERATIONS.map((n) => [
-    n,
-    operation(n, { keys: ["0"], usernames: ["u"], password: "", studentIds: { min: 1, max: 1 } }).label,
-  ]),
-) as Record<OperationName, string>;
-
-/**
- * Targets of issue 12, against the seed's DRF stack measured in the same run
- * (gunicorn, sync workers, SQLite, the same wrk and data size).
- */
-export const TARGETS = {
-  vsDrf: 5,
-  p99Ms: 25,
-  workerScaling: 1.5,
-  rssPerProcessMB: 150,
-  loginStallRatio: 2,
-};
-/** The scenarios held to the DRF ratio and the p99 target. */
-const HELD: readonly OperationName[] = ["students", "student", "createStudent"];
+const DATABASE = { sqlite: "SQLite", postgresql: "PostgreSQL" } as const;
 
 const num = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits));
 const ms = (n: number | undefined) =>
   n === undefined ? "-" : !Number.isFinite(n) ? "no answer" : n < 10 ? n.toFixed(2) : n.toFixed(1);
-const ratio = (a: number | undefined, b: number | undefined) =>
-  a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : "-";
 
 function table(rows: string[][], log: (line: string) => void): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -39,109 +22,37 @@ function table(rows: string[][], log: (line: string) => void): void {
   });
 }
 
-export interface TargetLine {
-  target: string;
-  measured: string;
-  verdict: "PASS" | "MISS" | "n/a";
-}
-
-export function evaluateTargets(report: BenchReport): TargetLine[] {
-  const ours = report.runs.filter((r) => r.kind === "ours");
-  const main = ours[0];
-  const byWorkers = (w: number) => ours.find((r) => r.workers === w);
-  const two = byWorkers(2);
-  const one = byWorkers(1);
-  const drf = report.runs.find((r) => r.kind === "drf" && r.workers === 2);
-  const sqlite = report.options.db === "sqlite";
-  const lines: TargetLine[] = [];
-  const verdict = (ok: boolean): "PASS" | "MISS" => (ok ? "PASS" : "MISS");
-
-  for (const name of HELD) {
-    const target = `${LABEL[name]} >= ${TARGETS.vsDrf}x DRF, WEB_CONCURRENCY=2, SQLite, same run`;
-    const r = two?.scenarios[name];
-    const d = drf?.scenarios[name];
-    if (!sqlite || !r || !d) {
-      lines.push({ target, measured: !sqlite ? "not SQLite" : "needs --vs-drf --workers 2", verdict: "n/a" });
-    } else {
-      const x = r.rps / d.rps;
-      lines.push({
-        target,
-        measured: `${num(r.rps)} vs ${num(d.rps)} req/s: ${x.toFixed(2)}x`,
-        verdict: verdict(x >= TARGETS.vsDrf),
-      });
-    }
-  }
-
-  if (main) {
-    const checked = HELD.filter((n) => main.scenarios[n]);
-    if (checked.length > 0) {
-      // A run with no answer at all has no latency: count it as infinitely slow, not as 0 ms.
-      const p99Of = (n: OperationName) => (main.scenarios[n]!.requests > 0 ? main.scenarios[n]!.p99 : Infinity);
-      const worst = checked.map((n) => [n, p99Of(n)] as const).sort((a, b) => b[1] - a[1]);
-      const [name, p99] = worst[0]!;
-      lines.push({
-        target: `p99 <= ${TARGETS.p99Ms} ms each at ${report.options.connections} connections (WEB_CONCURRENCY=${main.workers})`,
-        measured:
-          worst.map(([n, v]) => `${n} ${ms(v)}`).join(", ") +
-          (p99 > TARGETS.p99Ms ? ` (worst: ${name}, ${ms(p99 - TARGETS.p99Ms)} ms over)` : ""),
-        verdict: verdict(p99 <= TARGETS.p99Ms),
-      });
-    }
-  }
-
-  const scaling = READS.filter((n) => one?.scenarios[n] && two?.scenarios[n]).map(
-    (n) => [n, two!.scenarios[n]!.rps / one!.scenarios[n]!.rps] as const,
-  );
-  lines.push(
-    scaling.length === 0
-      ? {
-          target: `WEB_CONCURRENCY=2 >= ${TARGETS.workerScaling}x one process on reads`,
-          measured: "needs 1 and 2 workers (--compare-workers)",
-          verdict: "n/a",
-        }
-      : {
-          target: `WEB_CONCURRENCY=2 >= ${TARGETS.workerScaling}x one process on reads`,
-          measured: scaling.map(([n, x]) => `${n} ${x.toFixed(2)}x`).join(", "),
-          verdict: verdict(scaling.every(([, x]) => x >= TARGETS.workerScaling)),
-        },
-  );
-
-  if (ours.length > 0) {
-    const rss = Math.max(...ours.map((r) => r.highWater.maxProcessMB));
-    lines.push({
-      target: `peak RSS per worker <= ${TARGETS.rssPerProcessMB} MB (largest process, VmHWM)`,
-      measured:
-        `${num(rss)} MB` + (rss > TARGETS.rssPerProcessMB ? ` (${num(rss - TARGETS.rssPerProcessMB)} MB over)` : ""),
-      verdict: verdict(rss <= TARGETS.rssPerProcessMB),
-    });
-  }
-
-  const stall = main?.readsWithLogins;
-  if (stall) {
-    lines.push({
-      target: `reads p99 with ~${report.options.loginRate} logins/s <= ${TARGETS.loginStallRatio}x reads alone`,
-      measured: `${ms(stall.alone.p99)} -> ${ms(stall.withLogins.p99)} ms (${stall.p99Ratio.toFixed(2)}x, ${stall.logins.rps.toFixed(1)} logins/s)`,
-      verdict: verdict(stall.p99Ratio <= TARGETS.loginStallRatio),
-    });
-  }
-  return lines;
-}
-
 export function printReport(report: BenchReport, log: (line: string) => void): void {
   const o = report.options;
   const m = report.machine;
+  const db = DATABASE[o.db];
   log("");
   log(`bench ${report.date}: ${m.cpus} x ${m.cpuModel}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}`);
   log(
-    `database ${o.db}; ${o.connections} connections; ${o.warmup} s warm-up + ${o.duration} s per scenario; ` +
+    `database ${db}` +
+      (report.postgres ? ` ${report.postgres.version} at ${report.postgres.server}` : "") +
+      `; ${o.connections} connections; ${o.warmup} s warm-up + ${o.duration} s per scenario; ` +
       `seed ${o.students} students, ${o.users} users; wrk (${WRK}), 2 threads, on the same cores as the servers`,
   );
+  if (report.pgbouncer)
+    log(
+      `PgBouncer: ${report.pgbouncer.version}, pool_mode ${report.pgbouncer.poolMode}, default_pool_size ${report.pgbouncer.poolSize}`,
+    );
+  log(readKeysLine(report));
   log(
     `baseline answers the same JSON: ${report.baselineAgrees.length > 0 ? report.baselineAgrees.join(", ") : "not checked"}`,
   );
+  const loads = report.runs.map((r) => r.loadAverage[0].toFixed(2)).join(", ");
+  log(
+    report.runs.length > 1
+      ? `${report.runs.length} runs (load average over 1 min at the start of each: ${loads}); ` +
+          "the tables give each figure's median over the runs, failed answers summed, memory at its peak"
+      : `one run (load average over 1 min at its start: ${loads})`,
+  );
 
-  for (const run of report.runs.filter((r) => r.kind === "ours")) {
-    const base = report.runs.find((r) => r.kind === "baseline" && r.workers === run.workers);
+  const servers = report.servers;
+  for (const run of servers.filter((r) => r.kind === "ours")) {
+    const base = servers.find((r) => r.kind === "baseline" && r.workers === run.workers);
     log("");
     log(`WEB_CONCURRENCY=${run.workers}` + (base ? " (baseline likewise)" : ""));
     const rows = [
@@ -176,6 +87,21 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
         b && b.rps > 0 ? `${(r.rps / b.rps).toFixed(2)}` : "-",
         num(report.roundTrips[name], 1),
       ]);
+      const sc = run.scopedReads?.[name];
+      if (sc)
+        rows.push([
+          `${LABEL[name]}, scoped`,
+          num(sc.rps),
+          ms(sc.p50),
+          ms(sc.p99),
+          String(sc.non2xx + sc.socketErrors),
+          String(sc.graphqlErrors),
+          num(sc.memory.maxProcessMB),
+          "-",
+          "-",
+          "-",
+          num(report.roundTripsScoped?.[name], 1),
+        ]);
     }
     const s = run.readsWithLogins;
     if (s) {
@@ -201,23 +127,49 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
           ? `; baseline ${num(base.highWater.maxProcessMB)} MB per process, ${num(base.highWater.totalMB)} MB total`
           : ""),
     );
+    const scoped = READS.filter((n) => run.scopedReads?.[n]);
+    if (scoped.length > 0) {
+      log(
+        `keys limited to STUDENTS_READ / full keys, req/s: ` +
+          scoped
+            .map((n) => {
+              const failed = failedAnswers(run.scopedReads![n]!) + failedAnswers(run.scenarios[n]!);
+              const ratio = report.figures.scopedVsFull[n];
+              return `${LABEL[n]} ${failed > 0 ? `no ratio, ${failed} failed answers` : `${num(ratio, 2)}x`}`;
+            })
+            .join(", "),
+      );
+    }
     if (s) {
       log(
         `logins never stall reads: students p99 ${ms(s.alone.p99)} ms alone, ${ms(s.withLogins.p99)} ms with ` +
           `${s.logins.rps.toFixed(1)} logins/s (login p99 ${ms(s.logins.p99)} ms): ${s.p99Ratio.toFixed(2)}x` +
-          (b(base) ? `; baseline ${b(base)}` : ""),
+          (stallOf(base) ? `; baseline ${stallOf(base)}` : ""),
       );
     }
   }
 
-  const drf = report.runs.find((r) => r.kind === "drf");
+  const bouncer = servers.find((r) => r.kind === "pgbouncer");
+  if (bouncer) printPgBouncer(report, bouncer, log);
+  const drf = servers.find((r) => r.kind === "drf");
   if (drf) printVsDrf(report, drf, log);
+  printRuns(report, log);
 
   log("");
-  log("targets (issue 12):");
-  for (const t of evaluateTargets(report)) log(`  ${t.verdict.padEnd(4)}  ${t.target}: ${t.measured}`);
+  const c = TARGETS.conditions;
+  log(
+    `targets (issue ${TARGETS.issue}, ${db}; set for WEB_CONCURRENCY=${c.workers}, ${c.connections} connections, ` +
+      `the median of ${c.runs} runs; this: ${report.runs.length} run(s)${offConditions(o) ? `, ${offConditions(o)}` : ""}):`,
+  );
+  const width = Math.max(...report.targets.map((t) => t.target.length));
+  for (const t of report.targets) log(`  ${t.verdict.padEnd(4)}  ${t.target.padEnd(width)}  ${t.measured}`);
+  const verdicts = report.targets.map((t) => t.verdict);
+  log(
+    `  ${verdicts.filter((v) => v === "PASS").length} PASS, ${verdicts.filter((v) => v === "MISS").length} MISS, ` +
+      `${verdicts.filter((v) => v === "n/a").length} n/a`,
+  );
 
-  for (const run of report.runs.filter((r) => r.profile)) {
+  for (const run of servers.filter((r) => r.profile)) {
     const p = run.profile!;
     log("");
     log(
@@ -225,14 +177,33 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
     );
     table(
       [["self ms", "%", "frame"], ...p.top.map((f) => [String(f.selfMs), f.percent.toFixed(1), f.frame])].map(
-        ([a, b2, c]) => [c!, a!, b2!],
+        ([a, b2, c2]) => [c2!, a!, b2!],
       ),
       log,
     );
   }
 }
 
-function b(base: ServerRun | undefined): string {
+/** Which keys were sent where. */
+function readKeysLine(report: BenchReport): string {
+  const o = report.options;
+  const reads = `reads (${READS.map((n) => LABEL[n]).join(", ")}${o.scenarios.includes("readsWithLogins") ? ", and readsWithLogins' students" : ""})`;
+  const others = "me and createStudent send full keys (STUDENTS_READ does not cover them)";
+  switch (report.readKey) {
+    case "full":
+      return `reads send ${KEY_KINDS.full}`;
+    case "scoped":
+      return `${reads} send ${KEY_KINDS.scoped}, everywhere (the baseline does not check scopes); ${others}`;
+    case "both":
+      return (
+        `reads (${READS.map((n) => LABEL[n]).join(", ")}) send ${KEY_KINDS.full}, and on our server at ` +
+        `WEB_CONCURRENCY=${o.workers} also ${KEY_KINDS.scoped} (rows ", scoped"), back to back with the same read ` +
+        `(${report.runs.length > 1 ? "full keys first in odd runs, scoped in even ones" : "full keys first"}); everything else sends full keys`
+      );
+  }
+}
+
+function stallOf(base: ServerRun | undefined): string {
   const s = base?.readsWithLogins;
   return s ? `${ms(s.alone.p99)} -> ${ms(s.withLogins.p99)} ms (${s.p99Ratio.toFixed(2)}x)` : "";
 }
@@ -241,22 +212,25 @@ const dirnameOf = (file: string) => file.slice(0, file.lastIndexOf("/"));
 
 /** Ours against DRF (and the baseline), the same scenarios, the same worker count, one run. */
 function printVsDrf(report: BenchReport, drf: ServerRun, log: (line: string) => void): void {
-  const ours = report.runs.find((r) => r.kind === "ours" && r.workers === drf.workers);
-  const base = report.runs.find((r) => r.kind === "baseline" && r.workers === drf.workers);
+  const ours = report.servers.find((r) => r.kind === "ours" && r.workers === drf.workers);
+  const base = report.servers.find((r) => r.kind === "baseline" && r.workers === drf.workers);
   if (!ours) return;
   log("");
-  log(`ours vs DRF (gunicorn sync workers, SQLite), WEB_CONCURRENCY=${drf.workers} both, same data size, same wrk`);
+  log(
+    `ours vs DRF (gunicorn sync workers, ${DATABASE[report.options.db]}${report.options.db === "postgresql" ? ", CONN_MAX_AGE 60" : ""}), ` +
+      `WEB_CONCURRENCY=${drf.workers} both, same data size, same wrk`,
+  );
   const rows = [
     [
       "scenario",
       "ours req/s",
       "p50",
       "p99",
-      "non-2xx",
+      "failed",
       "DRF req/s",
       "p50",
       "p99",
-      "non-2xx",
+      "failed",
       "ours/DRF",
       "base req/s",
       "ours/base",
@@ -277,9 +251,10 @@ function printVsDrf(report: BenchReport, drf: ServerRun, log: (line: string) => 
       ms(d.p50),
       ms(d.p99),
       String(d.non2xx + d.socketErrors),
-      ratio(r.rps, d.rps),
+      // The median of the runs' ratios (bench/figures.ts), not the ratio of the medians.
+      num(report.figures.vsDrf[name], 2),
       num(b?.rps),
-      ratio(r.rps, b?.rps),
+      num(report.figures.vsBaseline[name], 2),
     ]);
   }
   table(rows, log);
@@ -289,5 +264,71 @@ function printVsDrf(report: BenchReport, drf: ServerRun, log: (line: string) => 
       : "";
   log(
     `peak RSS (VmHWM, sum and per process): ${[side("ours", ours), side("DRF", drf), side("baseline", base)].filter(Boolean).join("; ")}`,
+  );
+}
+
+/** Our reads through PgBouncer against the same reads direct, same worker count. */
+function printPgBouncer(report: BenchReport, bouncer: ServerRun, log: (line: string) => void): void {
+  const direct = report.servers.find((r) => r.kind === "ours" && r.workers === bouncer.workers);
+  log("");
+  log(`ours through PgBouncer (transaction mode) vs direct, WEB_CONCURRENCY=${bouncer.workers}`);
+  if (bouncer.failure) log(`  FAILED: ${bouncer.failure}`);
+  const rows = [["scenario", "direct req/s", "p99", "PgBouncer req/s", "p99", "failed", "PgBouncer/direct"]];
+  for (const name of READS) {
+    const r = bouncer.scenarios[name];
+    if (!r) continue;
+    const d = direct?.scenarios[name];
+    rows.push([
+      LABEL[name],
+      num(d?.rps),
+      ms(d?.p99),
+      num(r.rps),
+      ms(r.p99),
+      String(r.non2xx + r.socketErrors + r.graphqlErrors),
+      num(report.figures.pgbouncerVsDirect[name], 2),
+    ]);
+  }
+  if (rows.length > 1) table(rows, log);
+}
+
+/** One line per run: its load average and the figures the targets judge, then their median. */
+function printRuns(report: BenchReport, log: (line: string) => void): void {
+  const o = report.options;
+  const held = TARGETS.held.filter((n) => report.figures.p99[n] !== undefined);
+  const reads = READS.filter((n) => report.figures.vsBaseline[n] !== undefined);
+  const bounced = READS.filter((n) => report.figures.pgbouncerVsDirect[n] !== undefined);
+  const scoped = o.readKey === "both" ? READS.filter((n) => o.scenarios.includes(n)) : [];
+  const short = { students: "students", student: "student", createStudent: "create" } as Record<string, string>;
+  const header = [
+    "run",
+    "started (UTC)",
+    "load 1m",
+    ...(o.vsDrf ? held.map((n) => `${short[n] ?? n}/DRF`) : []),
+    ...held.map((n) => `${short[n] ?? n} p99`),
+    ...reads.map((n) => `${short[n] ?? n}/base`),
+    ...bounced.map((n) => `${short[n] ?? n} PgB/direct`),
+    ...scoped.map((n) => `${short[n] ?? n} scoped/full`),
+    "RSS MB",
+  ];
+  const row = (label: string, started: string, load: string, f: BenchReport["figures"]) => [
+    label,
+    started,
+    load,
+    ...(o.vsDrf ? held.map((n) => num(f.vsDrf[n], 2)) : []),
+    ...held.map((n) => ms(f.p99[n])),
+    ...reads.map((n) => num(f.vsBaseline[n], 2)),
+    ...bounced.map((n) => num(f.pgbouncerVsDirect[n], 2)),
+    ...scoped.map((n) => num(f.scopedVsFull[n], 2)),
+    num(f.rssPerWorkerMB ?? undefined),
+  ];
+  log("");
+  log(`each run (ratios of req/s; p99 in ms; RSS: largest process of ours)`);
+  table(
+    [
+      header,
+      ...report.runs.map((r) => row(String(r.run), r.startedAt.slice(11, 19), r.loadAverage[0].toFixed(2), r.figures)),
+      ...(report.runs.length > 1 ? [row("median", "", "", report.figures)] : []),
+    ],
+    log,
   );
 }

@@ -7,6 +7,14 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export type OperationName = Exclude<ScenarioName, "readsWithLogins">;
 export const OPERATIONS: readonly OperationName[] = ["me", "students", "student", "createStudent", "obtainToken"];
 export const READS: readonly OperationName[] = ["students", "student"];
+/** How the tables name each operation (DRF's REST route included). */
+export const LABELS: Record<OperationName, string> = {
+  me: "me",
+  students: "students(limit: 20)",
+  student: "student(id)",
+  createStudent: "createStudent",
+  obtainToken: "obtainToken",
+};
 
 export interface Request {
   /** POST /graphql unless given (DRF's REST routes). */
@@ -33,8 +41,31 @@ export interface Operation {
   template?(): Request;
 }
 
+/**
+ * The keys a request can carry: "full", a key with all its user's rights (as
+ * a DRF key); "scoped", a key limited to STUDENTS_READ, which covers the
+ * reads (students, student) and nothing else: `me` needs ACCOUNT,
+ * createStudent STUDENTS_WRITE (../shared/api-contract-scopes.graphql).
+ * bench.ts's readKeys() is the one place that turns a kind into keys.
+ */
+export type KeyKind = "full" | "scoped";
+/** How the report names each kind of key. */
+export const KEY_KINDS: Record<KeyKind, string> = {
+  full: "full keys (all of the user's rights)",
+  scoped: "keys limited to STUDENTS_READ",
+};
+/**
+ * Which keys the read scenarios send (--read-key): one kind, or "both": full
+ * keys, then each read again with scoped keys on the same server.
+ */
+export type ReadKey = KeyKind | "both";
+export const READ_KEYS: readonly ReadKey[] = ["full", "scoped", "both"];
+
 export interface ScenarioData {
+  /** Keys for every scenario but the reads. */
   keys: readonly string[];
+  /** Keys for the read scenarios (students, student, and readsWithLogins' students). */
+  readKeys: readonly string[];
   usernames: readonly string[];
   password: string;
   studentIds: { min: number; max: number };
@@ -73,30 +104,35 @@ let nextRoll = 1_000_000_000;
 export function operation(name: OperationName, data: ScenarioData): Operation {
   const { operationName, query } = DOCUMENTS[name];
   const body = (variables: Record<string, unknown>) => JSON.stringify({ operationName, query, variables });
-  const authed = () => ({ "content-type": "application/json", authorization: `Token ${pick(data.keys)}` });
+  const authedWith = (keys: readonly string[]) => () => ({
+    "content-type": "application/json",
+    authorization: `Token ${pick(keys)}`,
+  });
+  const authed = authedWith(data.keys);
+  const reader = authedWith(data.readKeys);
   const anonymous = { "content-type": "application/json" };
   const { min, max } = data.studentIds;
   switch (name) {
     case "me":
-      return { name, label: "me", kdf: false, next: () => ({ body: body({}), headers: authed() }) };
+      return { name, label: LABELS[name], kdf: false, next: () => ({ body: body({}), headers: authed() }) };
     case "students": {
       const fixed = body({ limit: 20 });
-      return { name, label: "students(limit: 20)", kdf: false, next: () => ({ body: fixed, headers: authed() }) };
+      return { name, label: LABELS[name], kdf: false, next: () => ({ body: fixed, headers: reader() }) };
     }
     case "student":
       return {
         name,
-        label: "student(id)",
+        label: LABELS[name],
         kdf: false,
         next: () => ({
           body: body({ id: String(min + Math.floor(Math.random() * (max - min + 1))) }),
-          headers: authed(),
+          headers: reader(),
         }),
       };
     case "createStudent":
       return {
         name,
-        label: "createStudent",
+        label: LABELS[name],
         kdf: false,
         next: () => {
           const roll = nextRoll++;
@@ -113,7 +149,7 @@ export function operation(name: OperationName, data: ScenarioData): Operation {
     case "obtainToken":
       return {
         name,
-        label: "obtainToken",
+        label: LABELS[name],
         kdf: true,
         next: () => ({ body: body({ username: pick(data.usernames), password: data.password }), headers: anonymous }),
       };

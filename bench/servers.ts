@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { checkInterrupted, untilCleanedUp } from "./cleanup";
 import { ROOT } from "./project";
 
 // The servers under test, each a child process tree on 127.0.0.1, and the
@@ -13,6 +14,12 @@ export interface StartOptions {
   /** DRF starts from its own scripts (bench/drf.ts). */
   kind: Exclude<ServerKind, "drf">;
   databaseUrl: string;
+  /**
+   * DIRECT_DATABASE_URL: where migrations go when DATABASE_URL points at a
+   * PgBouncer in transaction mode (the server's own setting; a server that
+   * does not know it yet ignores it).
+   */
+  directDatabaseUrl?: string;
   workers: number;
   /** Directory for `node --cpu-prof` output (ours only). */
   profileDir?: string;
@@ -36,9 +43,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     HOST: "127.0.0.1",
     PORT: String(port),
     DATABASE_URL: opts.databaseUrl,
+    ...(opts.directDatabaseUrl ? { DIRECT_DATABASE_URL: opts.directDatabaseUrl } : {}),
     WEB_CONCURRENCY: String(opts.workers),
-    // Far above what the login scenario sends: the bench measures logins, not the throttle.
+    // Far above what the login scenario sends: the bench measures logins, not the throttle
+    // (nor the bound on successful logins, nor the cap on keys one user holds).
     LOGIN_RATE: "1000000/min",
+    LOGIN_SUCCESS_RATE: "1000000/min",
+    TOKEN_LIMIT_PER_USER: "1000000",
   };
   // For experiments with V8's flags (workers inherit NODE_OPTIONS).
   if (opts.kind === "ours" && process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
@@ -46,6 +57,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   for (const name of ["MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "UV_THREADPOOL_SIZE"]) {
     if (process.env[name]) env[name] = process.env[name];
   }
+  // Metrics on (METRICS=bearer METRICS_TOKEN=...), to measure what counting costs.
+  if (opts.kind === "ours")
+    for (const name of ["METRICS", "METRICS_TOKEN"]) if (process.env[name]) env[name] = process.env[name];
   // Shared counters for cluster mode, when the caller has Redis.
   if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
   // Our server runs with the environment and Node flags of `npm start`
@@ -59,20 +73,29 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     args.push("--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`);
   }
   args.push(opts.kind === "ours" ? join(ROOT, "dist", "main.js") : join(ROOT, "bench", "baseline-server.mjs"));
+  checkInterrupted(); // then spawn and register in one step: no signal can come between
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const stopChild = untilCleanedUp(`stop ${opts.kind} (pid ${child.pid})`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    await exited;
+    clearTimeout(timer);
+  });
   let output = "";
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);
   };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url, child, () => output);
   } catch (e) {
     child.kill("SIGKILL");
+    await stopChild();
     throw e;
   }
   const memory = new MemorySampler(child.pid!);
@@ -83,11 +106,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     memory,
     async stop() {
       memory.stop();
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-      await exited;
-      clearTimeout(timer);
+      await stopChild();
     },
   };
 }

@@ -16,12 +16,13 @@ const target = join(root, "prisma/postgresql/schema.prisma");
 export function derivePostgresSchema(sqlite) {
   const out = sqlite
     .replace(/^\/\/ The models' single source\.[\s\S]*?\n\n/m, "")
-    .replace(/output(\s*)= "\.\.\/\.\.\/src\/generated\/sqlite"/, 'output$1= "../../src/generated/postgresql"')
+    // The row types are generated once, from the SQLite schema: the models are the same.
+    .replace(/^\/\/ Row types for Kysely[\s\S]*?\ngenerator kysely \{[\s\S]*?\n\}\n\n/m, "")
     .replace(
       /datasource db \{[\s\S]*?\n\}/,
       'datasource db {\n  provider = "postgresql"\n  url      = "postgresql://localhost/unused"\n}',
     );
-  if (out === sqlite || !out.includes('provider = "postgresql"') || !out.includes("src/generated/postgresql")) {
+  if (out === sqlite || !out.includes('provider = "postgresql"') || out.includes("generator kysely")) {
     throw new Error("prisma/sqlite/schema.prisma no longer has the generator/datasource blocks this script rewrites");
   }
   return "// GENERATED from prisma/sqlite/schema.prisma by scripts/prisma-schemas.mjs: edit that file.\n\n" + out;

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// `npm test` after the build: the whole jest suite on SQLite, then again on
-// PostgreSQL when one answers at TEST_POSTGRES_URL (default
+// The jest suite on one database, after `npm test`'s build and checks:
+// SQLite by default (`npm test`), PostgreSQL with TEST_DATABASE=postgresql
+// (`npm run test:pg`) at TEST_POSTGRES_URL (default
 // postgresql://postgres@127.0.0.1:5432/test; the tests create and drop
-// databases there). Without PostgreSQL the second run is skipped with one
-// line, except on CI (CI=true), where that is a failure. Redis is probed the
-// same way (TEST_REDIS_URL, default redis://127.0.0.1:6379) for the tests of
-// limits kept in Redis; they get its URL in TEST_REDIS_URL, or are skipped.
+// databases there), where a PostgreSQL that does not answer is a failure.
+// Redis is probed at TEST_REDIS_URL (default redis://127.0.0.1:6379) for the
+// tests of limits kept in Redis: they get its URL in TEST_REDIS_URL, or are
+// skipped (on CI, CI=true, a missing Redis is a failure).
 //
-//   node scripts/test.mjs [jest args]           both runs
-//   TEST_DATABASE=postgresql node scripts/test.mjs test/cluster   one run
+// The last line sums the run, skipped tests by reason: a skipped test's
+// title, or one of its blocks', ends with "[skipped: why]"
+// (test/support/providers.ts). TEST_TIMES=1 lists each file's duration first.
+//
+//   node scripts/test.mjs [jest args]
+//   TEST_DATABASE=postgresql node scripts/test.mjs test/cluster
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Redis } from "ioredis";
@@ -21,8 +26,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const jest = join(root, "node_modules", "jest", "bin", "jest.js");
 const pgUrl = process.env.TEST_POSTGRES_URL?.trim() || "postgresql://postgres@127.0.0.1:5432/test";
 const onCi = ["true", "1"].includes((process.env.CI ?? "").toLowerCase());
-const only = process.env.TEST_DATABASE?.trim().toLowerCase();
-const databases = only ? [only.startsWith("postgres") ? "postgresql" : "sqlite"] : ["sqlite", "postgresql"];
+const database = (process.env.TEST_DATABASE?.trim().toLowerCase() || "sqlite").startsWith("postgres")
+  ? "postgresql"
+  : "sqlite";
 const args = process.argv.slice(2);
 const redisUrl = process.env.TEST_REDIS_URL?.trim() || "redis://127.0.0.1:6379";
 
@@ -60,73 +66,78 @@ async function probeRedis(url) {
   }
 }
 
-const runs = [];
+/** "4m 05s" */
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+
+/** Skipped tests by the reason their title, or a block's, ends with: [[reason, count], ...], most first. */
+function skippedByReason(result) {
+  const reasons = new Map();
+  for (const file of result.testResults) {
+    for (const test of file.assertionResults) {
+      if (test.status !== "pending" && test.status !== "todo") continue;
+      const marked = [test.title, ...test.ancestorTitles.toReversed()]
+        .map((title) => /\[skipped: (.+)\]$/.exec(title)?.[1])
+        .find((why) => why !== undefined);
+      const why = marked ?? "no reason given";
+      reasons.set(why, (reasons.get(why) ?? 0) + 1);
+    }
+  }
+  return [...reasons].sort((a, b) => b[1] - a[1]);
+}
+
 let failed = false;
 const redisProblem = await probeRedis(redisUrl);
 const redisWhere = new URL(redisUrl).host || "localhost";
-if (redisProblem !== null) {
-  if (onCi) {
-    console.error(`\nRedis tests FAILED: no Redis answered at ${redisWhere} (${redisProblem}); CI=true requires it.`);
-    failed = true;
-  } else {
-    console.log(
-      `\nRedis tests skipped: no Redis answered at ${redisWhere} (${redisProblem}); set TEST_REDIS_URL to run them.`,
+if (redisProblem !== null && onCi) {
+  console.error(`\nRedis tests FAILED: no Redis answered at ${redisWhere} (${redisProblem}); CI=true requires it.`);
+  failed = true;
+}
+if (database === "postgresql") {
+  const problem = await probePostgres(pgUrl);
+  if (problem !== null) {
+    const where = new URL(pgUrl).host || "localhost"; // never the password
+    console.error(
+      `\nPostgreSQL run FAILED: no PostgreSQL answered at ${where} (${problem}); set TEST_POSTGRES_URL to one the tests may create databases on.`,
     );
+    process.exit(1);
   }
 }
+
+const name = database === "sqlite" ? "SQLite" : "PostgreSQL";
+console.log(`\n=== jest on ${name} (TEST_DATABASE=${database}) ===`);
 const scratch = mkdtempSync(join(tmpdir(), "drf-token-graphql-jest-"));
-for (const database of databases) {
-  if (database === "postgresql") {
-    const problem = await probePostgres(pgUrl);
-    const where = new URL(pgUrl).host || "localhost"; // never the password
-    if (problem !== null) {
-      if (onCi) {
-        console.error(`\nPostgreSQL run FAILED: no PostgreSQL answered at ${where} (${problem}); CI=true requires it.`);
-        failed = true;
-      } else {
-        console.log(
-          `\nPostgreSQL run skipped: no PostgreSQL answered at ${where} (${problem}); set TEST_POSTGRES_URL to run it.`,
-        );
-      }
-      continue;
-    }
-  }
-  console.log(`\n=== jest on ${database === "sqlite" ? "SQLite" : "PostgreSQL"} (TEST_DATABASE=${database}) ===`);
-  const outputFile = join(scratch, `${database}.json`);
-  const run = spawnSync(process.execPath, [jest, "--json", `--outputFile=${outputFile}`, ...args], {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, TEST_DATABASE: database, TEST_REDIS_URL: redisProblem === null ? redisUrl : "" },
-  });
-  let result = null;
-  try {
-    result = JSON.parse(readFileSync(outputFile, "utf8"));
-  } catch {
-    // jest stopped before writing its report (a crash in global setup, say)
-  }
-  if (run.status !== 0 || !result) failed = true;
-  runs.push({
-    database,
-    status: run.status,
-    passed: result?.numPassedTests ?? 0,
-    failed: result?.numFailedTests ?? 0,
-    skipped: (result?.numPendingTests ?? 0) + (result?.numTodoTests ?? 0),
-    // A run that wrote no report counts as one failure.
-    failedSuites: result ? result.numRuntimeErrorTestSuites : 1,
-  });
+const outputFile = join(scratch, "result.json");
+const started = Date.now();
+const run = spawnSync(process.execPath, [jest, "--json", `--outputFile=${outputFile}`, ...args], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, TEST_DATABASE: database, TEST_REDIS_URL: redisProblem === null ? redisUrl : "" },
+});
+const elapsed = Date.now() - started;
+let result = null;
+try {
+  result = JSON.parse(readFileSync(outputFile, "utf8"));
+} catch {
+  // jest stopped before writing its report (a crash in global setup, say)
 }
 rmSync(scratch, { recursive: true, force: true });
+if (run.status !== 0 || !result) failed = true;
 
-const total = { passed: 0, failed: 0, skipped: 0 };
-console.log("");
-for (const r of runs) {
-  const suites = r.failedSuites > 0 ? `, ${r.failedSuites} test files did not run` : "";
-  console.log(
-    `${r.database}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${suites} (jest exit ${r.status})`,
-  );
-  total.passed += r.passed;
-  total.failed += r.failed + r.failedSuites;
-  total.skipped += r.skipped;
+if (result && process.env.TEST_TIMES) {
+  console.log("\nSeconds per test file, slowest first:");
+  const files = result.testResults
+    .map((f) => [(f.endTime - f.startTime) / 1000, relative(root, f.name)])
+    .sort((a, b) => b[0] - a[0]);
+  for (const [s, file] of files) console.log(`${s.toFixed(1).padStart(7)}  ${file}`);
 }
-console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+
+const passed = result?.numPassedTests ?? 0;
+// A run that wrote no report counts as one failure.
+const failures = (result?.numFailedTests ?? 0) + (result ? result.numRuntimeErrorTestSuites : 1);
+const reasons = result ? skippedByReason(result) : [];
+const skipped = reasons.reduce((n, [, count]) => n + count, 0);
+const why = reasons.map(([reason, count]) => (reasons.length > 1 ? `${count} ${reason}` : reason)).join("; ");
+console.log(
+  `\n${name}: ${passed} passed, ${failures} failed, ${skipped} skipped${skipped ? ` (${why})` : ""} in ${minutes(elapsed)}`,
+);
 process.exit(failed ? 1 : 0);

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Logger } from "pino";
 import type { Config } from "./config/config";
 import { describeDatabase } from "./db/database-url";
-import { describeLimits, limiterStoreKind } from "./limits/rate-limiter";
+import { describeLimits, limiterStoreKind } from "./throttling/rate-limiter";
 
 // The primary of WEB_CONCURRENCY > 1: it serves nothing itself. It forks the
 // workers (which share the port through node:cluster), replaces one that
@@ -37,13 +37,28 @@ export function workerExecArgv(
   return workers >= cores && !primary.includes(flag) ? [...primary, flag] : [...primary];
 }
 
-export function runPrimary(config: Config, logger: Logger): void {
+/** What a worker tells the primary before it listens: where it counts limits at that moment. */
+export interface LimitsMessage {
+  limits: string;
+}
+
+function isLimitsMessage(message: unknown): message is LimitsMessage {
+  return typeof (message as Partial<LimitsMessage> | null)?.limits === "string";
+}
+
+/** `moreLines`: more start-up lines (given the address), printed with the others once every worker listens. */
+export function runPrimary(config: Config, logger: Logger, moreLines: (address: string) => string[] = () => []): void {
   const started = new Map<number, number>(); // worker id -> start time
   const pending = new Set<NodeJS.Timeout>(); // forks waiting out a backoff
   const listening = new Set<number>(); // worker ids
   let crashes = 0;
   let stopping = false;
   let announced = false;
+  // Sent before the worker listens, so it is here by the time it does.
+  const limits = new Map<number, string>(); // worker id -> where it counts limits
+  cluster.on("message", (worker, message) => {
+    if (isLimitsMessage(message)) limits.set(worker.id, message.limits);
+  });
 
   const fork = () => {
     const worker = cluster.fork();
@@ -61,7 +76,8 @@ export function runPrimary(config: Config, logger: Logger): void {
         `Serving GraphQL at ${base}/graphql (playground: ${base}/playground)`,
         `Workers: ${config.WEB_CONCURRENCY}, sharing the port; primary pid ${process.pid}`,
         `Database: ${describeDatabase(config.DATABASE_URL)}`,
-        `Login limits: ${describeLimits(limiterStoreKind(config))}`,
+        `Login limits: ${[...new Set(limits.values())].join("; ") || describeLimits(limiterStoreKind(config))}`,
+        ...moreLines(base),
       ].join("\n"),
     );
   });
@@ -70,6 +86,7 @@ export function runPrimary(config: Config, logger: Logger): void {
     const lived = Date.now() - (started.get(worker.id) ?? 0);
     started.delete(worker.id);
     listening.delete(worker.id);
+    limits.delete(worker.id);
     if (stopping) {
       if (started.size === 0) finish();
       return;

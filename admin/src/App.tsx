@@ -2,8 +2,11 @@ import { Admin, Resource, defaultTheme, memoryStore, type RaThemeOptions } from 
 import PeopleIcon from "@mui/icons-material/People";
 import KeyIcon from "@mui/icons-material/Key";
 import SchoolIcon from "@mui/icons-material/School";
+import HistoryIcon from "@mui/icons-material/History";
+import { ActivityList } from "./activity";
 import { authProvider } from "./authProvider";
 import { dataProvider } from "./dataProvider";
+import { i18nProvider } from "./i18n";
 import { LoginPage } from "./LoginPage";
 import { UserCreate, UserEdit, UserList } from "./users";
 import { TokenList } from "./tokens";
@@ -23,6 +26,7 @@ export const App = () => (
     title="drf-token-graphql admin"
     dataProvider={dataProvider}
     authProvider={authProvider}
+    i18nProvider={i18nProvider}
     loginPage={LoginPage}
     theme={theme}
     // Preferences in memory: nothing of the admin is written to localStorage.
@@ -47,5 +51,6 @@ export const App = () => (
       icon={SchoolIcon}
       recordRepresentation="name"
     />
+    <Resource name="authEvents" list={ActivityList} icon={HistoryIcon} options={{ label: "Activity" }} />
   </Admin>
 );

@@ -2,6 +2,7 @@ import { HttpError, type DataProvider, type GetListParams, type Identifier, type
 import { ApiError, gql } from "./graphql";
 import {
   AdminAllTokensDocument,
+  AdminAuthEventsDocument,
   AdminCreateStudentDocument,
   AdminCreateTokenDocument,
   AdminCreateUserDocument,
@@ -16,12 +17,15 @@ import {
   AdminUserTokensDocument,
   AdminUsersDocument,
   type AdminTokenFragment,
+  type AuthEventKind,
+  type Scope,
   type StudentOrder,
   type UserOrder,
 } from "./generated/graphql";
 
-// react-admin's data provider over our GraphQL API: three resources, users,
-// tokens (keys) and students, each method one typed operation. API errors
+// react-admin's data provider over our GraphQL API: four resources, users,
+// tokens (keys), students and authEvents (the audit trail, read only), each
+// method one typed operation. API errors
 // become HttpErrors with the status (401 ends the session in authProvider)
 // and extensions.fields as body.errors, which react-admin shows on the
 // form's fields.
@@ -78,11 +82,24 @@ function unsupported(what: string): never {
   throw new HttpError(`The admin does not ${what}.`, 400);
 }
 
+/** What the Issue a key dialog asks for. */
+export interface KeyRequest {
+  name: string;
+  /** Null: everything the user may. */
+  scopes: Scope[] | null;
+  /** A duration (7d); null: the server's default (TOKEN_TTL, or never). */
+  expiresIn: string | null;
+}
+
+export interface IssuedKey {
+  token: string;
+  expiresAt: string | null;
+  scopes: Scope[] | null;
+  username: string;
+}
+
 export interface AdminDataProvider extends DataProvider {
-  issueKey(
-    userId: Identifier,
-    name: string,
-  ): Promise<{ token: string; expiresAt: string | null | undefined; username: string }>;
+  issueKey(userId: Identifier, request: KeyRequest): Promise<IssuedKey>;
   revokeAllKeys(userId: Identifier): Promise<number>;
   setPassword(userId: Identifier, password: string): Promise<void>;
 }
@@ -102,6 +119,25 @@ async function getOne(resource: string, id: Identifier): Promise<Row> {
     default:
       return unsupported(`show one ${resource}`);
   }
+}
+
+/** A date-time input's value (local time, no zone) as the API's ISO-8601 UTC, or null when empty. */
+function instant(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? null : time.toISOString();
+}
+
+/** A page of the audit trail, newest first (the API's only order). */
+async function authEvents(params: Pick<GetListParams, "pagination">, filter: Record<string, unknown>) {
+  const { authEvents } = await gql(AdminAuthEventsDocument, {
+    ...page(params),
+    kind: typeof filter.kind === "string" && filter.kind ? (filter.kind as AuthEventKind) : null,
+    userId: filter.userId == null || filter.userId === "" ? null : String(filter.userId),
+    since: instant(filter.since),
+    until: instant(filter.until),
+  });
+  return { data: authEvents.results, total: authEvents.count };
 }
 
 export const dataProvider: AdminDataProvider = {
@@ -131,6 +167,8 @@ export const dataProvider: AdminDataProvider = {
           const { allTokens } = await gql(AdminAllTokensDocument, { ...page(params), search: searchOf(filter) });
           return { data: allTokens.results.map(tokenRow), total: allTokens.count };
         }
+        case "authEvents":
+          return authEvents(params, filter);
         default:
           return unsupported(`list ${resource}`);
       }
@@ -142,8 +180,11 @@ export const dataProvider: AdminDataProvider = {
     call(async () => ({ data: await Promise.all(params.ids.map((id) => getOne(resource, id))) })) as never,
 
   // A user's keys: the API gives them all at once (a user has few), newest last.
+  // A user's recent events: a page of the trail, by or about them.
   getManyReference: (resource, params) =>
     call(async () => {
+      if (resource === "authEvents" && params.target === "userId")
+        return authEvents(params, { ...params.filter, userId: params.id });
       if (resource !== "tokens" || params.target !== "userId")
         return unsupported(`list ${resource} by ${params.target}`);
       const { tokens } = await gql(AdminUserTokensDocument, { userId: String(params.id) });
@@ -224,13 +265,20 @@ export const dataProvider: AdminDataProvider = {
       return { data: params.ids };
     }),
 
-  issueKey: (userId, name) =>
+  issueKey: (userId, request) =>
     call(async () => {
       const { createToken } = await gql(AdminCreateTokenDocument, {
         userId: String(userId),
-        name: name.trim() || null,
+        name: request.name.trim() || null,
+        scopes: request.scopes,
+        expiresIn: request.expiresIn,
       });
-      return { token: createToken.token, expiresAt: createToken.expiresAt, username: createToken.user.username };
+      return {
+        token: createToken.token,
+        expiresAt: createToken.expiresAt ?? null,
+        scopes: createToken.scopes ?? null,
+        username: createToken.user.username,
+      };
     }),
 
   // The API revokes all of one's own keys only; for another user each key

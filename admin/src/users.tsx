@@ -10,6 +10,7 @@ import {
   EditButton,
   EmailField,
   Form,
+  Labeled,
   List,
   NullableBooleanInput,
   PasswordInput,
@@ -20,6 +21,7 @@ import {
   TextField,
   TextInput,
   Toolbar,
+  ToolbarClasses,
   required,
   useDataProvider,
   useNotify,
@@ -28,6 +30,7 @@ import {
 } from "react-admin";
 import type { AdminDataProvider } from "./dataProvider";
 import { UserKeys } from "./tokens";
+import { UserActivity } from "./activity";
 
 // Users: list with search, filters and sort; create (the password rules'
 // messages land on the password field), edit, deactivate (Active off), set a
@@ -84,8 +87,17 @@ const UserTitle = () => {
   return <span>User {record ? String(record.username) : ""}</span>;
 };
 
+// On a phone react-admin fixes the form's toolbar to the bottom of the
+// screen, where it would cover the end of the password and key sections
+// below the form: here it stays in place, under the fields it saves.
 const UserToolbar = () => (
-  <Toolbar sx={{ display: "flex", justifyContent: "space-between" }}>
+  <Toolbar
+    sx={{
+      display: "flex",
+      justifyContent: "space-between",
+      [`&.${ToolbarClasses.mobileToolbar}`]: { position: "static", px: 0 },
+    }}
+  >
     <SaveButton />
     <DeleteButton
       mutationMode="pessimistic"
@@ -141,11 +153,19 @@ export const UserEdit = () => (
       <TextInput source="email" type="email" autoComplete="off" />
       <BooleanInput source="isStaff" label="Staff (may use this admin)" />
       <BooleanInput source="isActive" label="Active (off: deactivated, every key refused)" />
-      <DateField source="dateJoined" label="Joined" showTime />
+      <Box sx={{ display: "flex", flexWrap: "wrap", columnGap: 4 }}>
+        <Labeled label="Joined">
+          <DateField source="dateJoined" showTime />
+        </Labeled>
+        <Labeled label="Last login">
+          <DateField source="lastLogin" showTime emptyText="never" />
+        </Labeled>
+      </Box>
     </SimpleForm>
     <Box sx={{ px: 2, pb: 2 }}>
       <SetPassword />
       <UserKeys />
+      <UserActivity />
     </Box>
   </Edit>
 );

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from "type-graphql";
 import { PaginatedResponse } from "../graphql/pagination";
+import { Scope } from "../graphql/scopes";
 import { User } from "../users/user.type";
 
 @ObjectType({
@@ -28,6 +29,9 @@ export class TokenInfo {
   @Field({ description: "True for the token that authenticated this request." })
   current!: boolean;
 
+  @Field(() => [Scope], { nullable: true, description: "Null: everything its user may." })
+  scopes!: Scope[] | null;
+
   @Field(() => User, { description: "Whose key it is." })
   user!: User;
 }
@@ -45,6 +49,9 @@ export class TokenPayload {
 
   @Field(() => Date, { nullable: true })
   expiresAt!: Date | null;
+
+  @Field(() => [Scope], { nullable: true, description: "Null: everything its user may." })
+  scopes!: Scope[] | null;
 
   @Field(() => User)
   user!: User;

@@ -1,7 +1,21 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
-export type Database = { provider: "sqlite"; url: string; file: string } | { provider: "postgresql"; url: string };
+export type Database =
+  | { provider: "sqlite"; url: string; file: string }
+  | {
+      provider: "postgresql";
+      /** Without the parameters below, which are this project's, not PostgreSQL's. */
+      url: string;
+      /** `?connection_limit=`: connections in each process's pool. */
+      poolSize: number;
+      /** `?pgbouncer=true`: through PgBouncer in transaction mode without max_prepared_statements. */
+      pgbouncer: boolean;
+    };
+
+/** Connections per process when the URL does not say (`?connection_limit=`), as Prisma's own default. */
+export const DEFAULT_POOL_SIZE = 10;
+const MAX_POOL_SIZE = 1000;
 
 export const DEFAULT_DATABASE_URL = "file:./data/db.sqlite3";
 
@@ -22,9 +36,7 @@ export function databaseFromUrl(raw: string | undefined): Database {
     const file = resolve(path);
     return { provider: "sqlite", url: `file:${file}`, file };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    return { provider: "postgresql", url };
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return postgresFromUrl(url);
   // Only the scheme is echoed: the rest may hold a password.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? "(none)";
   throw new Error(`DATABASE_URL: scheme ${scheme} is neither file: (SQLite) nor postgresql:// (PostgreSQL)`);
@@ -44,4 +56,29 @@ export function describeDatabase(database: Database): string {
   } catch {
     return "PostgreSQL";
   }
+}
+
+/** A PostgreSQL URL's own parameters (Prisma's names), read and taken out of what pg is given. */
+function postgresFromUrl(url: string): Database {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error("DATABASE_URL: is not a valid URL");
+  }
+  const limit = parsed.searchParams.get("connection_limit");
+  let poolSize = DEFAULT_POOL_SIZE;
+  if (limit !== null) {
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_POOL_SIZE) {
+      throw new Error(`DATABASE_URL: connection_limit must be a whole number from 1 to ${MAX_POOL_SIZE}`);
+    }
+    poolSize = Number(limit);
+  }
+  const bouncer = parsed.searchParams.get("pgbouncer");
+  if (bouncer !== null && bouncer !== "true" && bouncer !== "false") {
+    throw new Error("DATABASE_URL: pgbouncer must be true or false");
+  }
+  parsed.searchParams.delete("connection_limit");
+  parsed.searchParams.delete("pgbouncer");
+  return { provider: "postgresql", url: parsed.toString(), poolSize, pgbouncer: bouncer === "true" };
 }

@@ -1,3 +1,8 @@
-// The models' row types, from Prisma's generated client. Both generated
-// clients have the same models; the SQLite one's types stand for both.
-export type { StudentModel, TokenModel, UserModel } from "../generated/sqlite/models";
+import type { Selectable } from "kysely";
+import type { DB } from "../generated/kysely/database";
+
+// The models' row types as Kysely reads them, generated from the Prisma
+// schema (one set for both databases: the models are the same).
+export type UserModel = Selectable<DB["User"]>;
+export type TokenModel = Selectable<DB["Token"]>;
+export type StudentModel = Selectable<DB["Student"]>;

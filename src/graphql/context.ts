@@ -1,8 +1,8 @@
 import type { FastifyRequest } from "fastify";
 import type { ContainerType } from "type-graphql";
 import type { UserModel } from "../db/models";
-import { GraphQLError } from "graphql";
-import { internalError } from "./internal-errors";
+import { contextRefusal } from "./error-shape";
+import type { Scope } from "./scopes";
 
 // What every resolver may know of its request, and the one function that
 // builds it. Nothing here imports a feature folder: features import this.
@@ -17,12 +17,14 @@ export interface Authenticated {
   user: AuthUser;
   /** The key (Token row) that authenticated this request. */
   tokenId: number;
+  /** What that key may do; null: everything its user may. */
+  scopes: readonly Scope[] | null;
 }
 
 export interface Context {
   /** Null for an anonymous request (no Authorization header of our scheme). */
   auth: Authenticated | null;
-  /** The client's address, for per-address limits. */
+  /** The client's address, for per-address limits: IPv4-mapped IPv6 unwrapped, IPv6 as its IPV6_PREFIX network. */
   clientAddress: string;
   /** The HTTP request, for its log line and id. */
   request: FastifyRequest;
@@ -37,6 +39,8 @@ export interface ContextDependencies {
    * a malformed, unknown, expired or inactive one.
    */
   authenticate(header: string | undefined): Promise<Authenticated | null>;
+  /** The client as per-address limits count it, from the address Fastify found (request.ip). */
+  clientAddress(ip: string): string;
   /** Counts an authenticated request against USER_RATE; throws TOO_MANY_REQUESTS. */
   throttleUser?: (userId: number) => Promise<void>;
   container: ContainerType;
@@ -49,13 +53,22 @@ export function createContext(deps: ContextDependencies) {
       const auth = await deps.authenticate(request.headers.authorization);
       if (auth) {
         request.graphql.userId = auth.user.id;
+        request.graphql.username = auth.user.username;
         await deps.throttleUser?.(auth.user.id);
       }
-      return { auth, clientAddress: request.ip, request, container: deps.container };
+      let clientAddress: string | undefined;
+      return {
+        auth,
+        // Parsed when first asked for (logins, sign-ups, audit): reads never need it.
+        get clientAddress() {
+          return (clientAddress ??= deps.clientAddress(request.ip));
+        },
+        request,
+        container: deps.container,
+      };
     } catch (error) {
-      // The contract's own refusals (401, 429) pass; anything else is ours.
-      if (error instanceof GraphQLError) throw error;
-      throw internalError(request, error);
+      // Before any plugin runs: the refusal carries its own status and headers.
+      throw contextRefusal(request, error);
     }
   };
 }

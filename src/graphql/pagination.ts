@@ -9,8 +9,9 @@ export function PaginatedResponse<T extends object>(itemClass: ClassType<T>) {
   // Abstract and never returned itself, so it is not emitted: only its subclasses are.
   @ObjectType({ simpleResolvers: true })
   abstract class PaginatedResponseClass {
+    // Absent only when the client did not select it (see graphql/selection.ts).
     @Field(() => Int, { description: "How many match, ignoring limit and offset." })
-    count!: number;
+    count?: number;
 
     @Field(() => [itemClass])
     results!: T[];
@@ -58,22 +59,29 @@ export const paginationRules = {
 
 type Direction = "ASC" | "DESC";
 
+/** One GraphQL sort value as the query modules apply it: the column, then `id` to break ties. */
+export interface SortKey<C extends string> {
+  column: C;
+  direction: "asc" | "desc";
+}
+
 /**
  * A list's sort order, written once: the GraphQL enum (`NAME_ASC`,
- * `NAME_DESC`, …, one pair per column) and the ORDER BY each value means.
- * `id` breaks ties, so pages never overlap or skip.
+ * `NAME_DESC`, …, one pair per column) and the column and direction each
+ * value means. `id` breaks ties, so pages never overlap or skip. The columns
+ * are typed by the caller (a model's keys), so a renamed column fails to compile.
  */
-export function sortOrder<const K extends string>(name: string, columns: Record<K, string>) {
+export function sortOrder<const K extends string, C extends string>(name: string, columns: Record<K, C>) {
   type Value = `${K}_${Direction}`;
   const values = {} as { [V in Value]: V };
-  const sql = {} as Record<Value, string>;
-  for (const [key, column] of Object.entries(columns) as [K, string][]) {
+  const keys = {} as Record<Value, SortKey<C>>;
+  for (const [key, column] of Object.entries(columns) as [K, C][]) {
     for (const direction of ["ASC", "DESC"] as const) {
       const value: Value = `${key}_${direction}`;
       (values as Record<string, string>)[value] = value;
-      sql[value] = column === "id" ? `"id" ${direction}` : `"${column}" ${direction}, "id" ${direction}`;
+      keys[value] = { column, direction: direction === "ASC" ? "asc" : "desc" };
     }
   }
   registerEnumType(values, { name });
-  return { values, sql };
+  return { values, keys };
 }

@@ -1,26 +1,25 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { ERROR_STATUS, MESSAGES, errorBody, type ErrorCode } from "../shared/errors";
+import { internalRefusal, refusalAnswer } from "../graphql/error-shape";
+import { ApiError, ERRORS, MESSAGES, type ErrorCode } from "../shared/errors";
 
 // Failures before GraphQL runs (bad JSON, wrong content type, a body over the
-// limit) answered in GraphQL's error shape, with Fastify's 4xx status and
-// nothing of the stack.
+// limit, a hook's refusal) raised as, or translated into, ApiErrors and
+// answered in GraphQL's error shape by error-shape.ts, never with a stack.
 
 const HTTP_CODES = [
+  "NOT_FOUND",
   "METHOD_NOT_ALLOWED",
   "REQUEST_TIMEOUT",
   "PAYLOAD_TOO_LARGE",
   "UNSUPPORTED_MEDIA_TYPE",
   "REQUEST_HEADER_FIELDS_TOO_LARGE",
-] as const;
+] as const satisfies ErrorCode[];
 
-/** The code of a status Fastify chose, from the one table of codes. */
+/** The code of a 4xx status Fastify chose; one without a code of its own is a BAD_REQUEST. */
 function codeFor(status: number): ErrorCode {
-  if (status === 404) return "NOT_FOUND";
-  return (
-    HTTP_CODES.find((code) => ERROR_STATUS[code] === status) ?? (status < 500 ? "BAD_REQUEST" : "INTERNAL_SERVER_ERROR")
-  );
+  return HTTP_CODES.find((code) => ERRORS[code].status === status) ?? "BAD_REQUEST";
 }
 
 /** Fastify's refusals, in our words. */
@@ -32,15 +31,29 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: MESSAGES.contentLengthMismatch,
 };
 
+/** Any error a hook, a parser or a route raised, as the ApiError it stands for. */
+function refusalOf(error: FastifyError | ApiError, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error;
+  const status = error.statusCode;
+  if (status === undefined || status < 400 || status >= 500) return internalRefusal(request, error, "http");
+  return new ApiError(codeFor(status), FASTIFY_MESSAGES[error.code] ?? error.message);
+}
+
+/** Answers `error` as error-shape.ts shapes it; `headers` are the route's own (they win). */
+export function sendError(reply: FastifyReply, error: ApiError, headers: Record<string, string> = {}): FastifyReply {
+  const answer = refusalAnswer(error);
+  return reply
+    .code(answer.status)
+    .headers({ ...answer.headers, ...headers })
+    .send(answer.body);
+}
+
 export function registerErrorHandler(fastify: FastifyInstance): void {
-  fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, "unhandled error");
-    const message = status >= 500 ? MESSAGES.internal : (FASTIFY_MESSAGES[error.code] ?? error.message);
-    void reply.code(status).send(errorBody(codeFor(status), message));
+  fastify.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+    void sendError(reply, refusalOf(error, request));
   });
   fastify.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(errorBody("NOT_FOUND", MESSAGES.noRoute(request.method, request.url.split("?")[0]!)));
+    void sendError(reply, new ApiError("NOT_FOUND", MESSAGES.noRoute(request.method, request.url.split("?")[0]!)));
   });
 }
 
@@ -51,18 +64,19 @@ export function registerErrorHandler(fastify: FastifyInstance): void {
  */
 export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const [code, message]: [ErrorCode, string] =
+  const refusal =
     error.code === "HPE_HEADER_OVERFLOW"
-      ? ["REQUEST_HEADER_FIELDS_TOO_LARGE", MESSAGES.headersTooLarge]
+      ? new ApiError("REQUEST_HEADER_FIELDS_TOO_LARGE", MESSAGES.headersTooLarge)
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? ["REQUEST_TIMEOUT", MESSAGES.requestTimeout]
-        : ["BAD_REQUEST", MESSAGES.notHttp];
-  const status = ERROR_STATUS[code];
-  const body = JSON.stringify(errorBody(code, message));
+        ? new ApiError("REQUEST_TIMEOUT", MESSAGES.requestTimeout)
+        : new ApiError("BAD_REQUEST", MESSAGES.notHttp);
+  const { status, headers, body } = refusalAnswer(refusal);
+  const json = JSON.stringify(body);
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join("")}Content-Length: ${Buffer.byteLength(json)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${json}`,
     );
   }
   socket.destroy(error);

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
+import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from "fastify";
 import { isIPv6 } from "node:net";
-import { MESSAGES } from "../shared/errors";
+import { ApiError, MESSAGES, UnauthenticatedError } from "../shared/errors";
 
 // Plain-HTTP rules every request meets before any route's own work: a usable
 // Host, HEAD answered as GET without the body, one Authorization header, and
@@ -63,12 +63,9 @@ function countHeader(request: FastifyRequest, name: string): number {
   return n;
 }
 
-function refuse(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
-}
-
 export function registerRequestChecks(fastify: FastifyInstance): void {
-  fastify.addHook("onRequest", async (request, reply) => {
+  // A refusal here is thrown, and answered by the error handler (error-handler.ts).
+  fastify.addHook("onRequest", async (request) => {
     // RFC 9110: HEAD answers what GET would, without the body. Fastify routes
     // a HEAD to a copy of the GET route; every hook and handler after this one
     // (the playground's Accept check, Apollo's GET handling) then sees a GET,
@@ -88,15 +85,14 @@ export function registerRequestChecks(fastify: FastifyInstance): void {
       !usableHost(request.host) ||
       !buildsUrl(request)
     ) {
-      return refuse(reply, 400, "BAD_REQUEST", "The request has no usable Host header.");
+      throw new ApiError("BAD_REQUEST", MESSAGES.noHost);
     }
 
     if (request.routeOptions.url === GRAPHQL && countHeader(request, "authorization") > 1) {
       // Node keeps the first of two Authorization headers and drops the other;
       // DRF behind a WSGI server sees them joined ("Token a,Token b") and
       // answers with its header message. Either way, never pick one silently.
-      reply.header("www-authenticate", "Token");
-      return refuse(reply, 401, "UNAUTHENTICATED", MESSAGES.spaces);
+      throw new UnauthenticatedError(MESSAGES.spaces);
     }
   });
 

@@ -5,34 +5,41 @@ import {
 } from "@apollo/server/plugin/disabled";
 import { fastifyApolloHandler } from "@as-integrations/fastify";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { printSchema } from "graphql";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { App } from "../app";
 import { createContext, type Context } from "../graphql/context";
+import { errorShapePlugin, formatError } from "../graphql/error-shape";
 import { accessPlugin } from "../graphql/operation-access";
-import { formatError } from "../graphql/format-error";
-import { internalErrorsPlugin } from "../graphql/internal-errors";
-import { graphqlLimits } from "../graphql/limits";
+import { graphqlLimits } from "../graphql/query-limits";
 import { KnownOperationTypesRule } from "../graphql/operation-types";
-import { refusedOperationPlugin } from "../graphql/refused-operation";
-import { getSchema } from "../schema";
+import { getSchema, printSdl } from "../schema";
 import { registerCors } from "./cors";
-import { clientErrorHandler, registerErrorHandler } from "./error-handler";
+import { clientErrorHandler, registerErrorHandler, sendError } from "./error-handler";
 import { registerAdmin } from "./admin";
 import { registerGracefulClose } from "./graceful-close";
 import { registerHome } from "./home";
+import { registerMetricsRoute } from "./metrics-endpoint";
 import { registerPlayground } from "./playground";
-import { MESSAGES, errorBody } from "../shared/errors";
+import { ApiError, MESSAGES } from "../shared/errors";
 import { ignoreBody, registerRequestChecks, sentMethod } from "./request-checks";
 import { trustProxyOption } from "./trust-proxy";
+import { clientKey } from "./client-address";
+import { registerJsonParser } from "./json-body";
+import { timeoutOptions } from "./timeouts";
 
 // HTTP wiring only: routes, the Apollo handler, the context function, logs.
 
 declare module "fastify" {
   interface FastifyRequest {
-    /** Filled in while the request runs, for its log line. */
-    graphql: { operationName?: string | null; userId?: number };
+    /** Filled in while the request runs, for its log line and its metrics. */
+    graphql: {
+      operationName?: string | null;
+      operationType?: string;
+      errorCode?: string;
+      userId?: number;
+      username?: string;
+    };
   }
 }
 
@@ -52,6 +59,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     // Our own single line per request (onResponse) replaces Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT,
+    ...timeoutOptions(config),
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     clientErrorHandler,
     // `/graphql/` is the same endpoint as `/graphql`.
@@ -84,6 +92,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     );
   });
   registerErrorHandler(fastify);
+  registerJsonParser(fastify);
   // First after the request's own set-up: a request without a usable Host goes no further.
   registerRequestChecks(fastify);
   await registerCors(fastify, config.CORS_ORIGINS);
@@ -92,9 +101,18 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   const operationName: ApolloServerPlugin<Context> = {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operationName, contextValue }) {
+        async didResolveOperation({ operationName, operation, contextValue }) {
           contextValue.request.graphql.operationName = operationName;
+          contextValue.request.graphql.operationType = operation?.operation;
         },
+        // The first error's code, for the request's `outcome` label (see onSend below).
+        willSendResponse: app.metrics
+          ? async ({ response, contextValue }) => {
+              const code =
+                response.body.kind === "single" ? response.body.singleResult.errors?.[0]?.extensions?.code : undefined;
+              if (typeof code === "string") contextValue.request.graphql.errorCode = code;
+            }
+          : undefined,
       };
     },
   };
@@ -125,8 +143,8 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       ApolloServerPluginCacheControlDisabled(),
       operationName,
       accessPlugin(),
-      internalErrorsPlugin(),
-      refusedOperationPlugin as ApolloServerPlugin<Context>,
+      // Every error's status, headers and `data` (error-shape.ts).
+      errorShapePlugin(),
       ...(limits.plugins as ApolloServerPlugin<Context>[]),
     ],
   });
@@ -136,18 +154,27 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   const userThrottle = app.userThrottle;
   const context = createContext({
     authenticate: (header) => app.services.tokens.authenticate(header),
+    clientAddress: (ip) => clientKey(ip, config.IPV6_PREFIX),
     throttleUser: userThrottle ? (userId) => userThrottle.hit(userId) : undefined,
     container: app.resolvers,
   });
-  const graphqlHandler = fastifyApolloHandler(apollo, { context });
+  const serveGraphQL = fastifyApolloHandler(apollo, { context });
 
   registerPlayground(fastify);
   registerHome(fastify);
   registerAdmin(fastify);
 
+  const requestMetrics = app.metrics?.requests;
   fastify.route({
     method: ["GET", "POST"],
     url: "/graphql",
+    // Counted as the answer goes out, so a scrape that follows the answer sees it.
+    onSend: requestMetrics
+      ? (request, reply, payload, done) => {
+          requestMetrics.record(request.graphql, reply.statusCode, reply.elapsedTime / 1000);
+          done(null, payload);
+        }
+      : undefined,
     preHandler: async (request) => {
       // Apollo's CSRF prevention refuses plain GETs. Only queries run over GET
       // (Apollo answers 405 to a mutation) and keys travel in a header that a
@@ -155,7 +182,7 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
       // POSTs keep the full check (a text/plain or form POST is refused).
       if (request.method === "GET") request.headers["apollo-require-preflight"] = "true";
     },
-    handler: graphqlHandler,
+    handler: serveGraphQL,
   });
   fastify.options("/graphql", { preParsing: ignoreBody }, async (_request, reply) =>
     reply.header("allow", "GET, POST, OPTIONS").code(204).send(),
@@ -166,13 +193,12 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
     url: "/graphql",
     preParsing: ignoreBody,
     handler: async (request, reply) =>
-      reply
-        .code(405)
-        .header("allow", "GET, POST, OPTIONS")
-        .send(errorBody("METHOD_NOT_ALLOWED", MESSAGES.methodNotAllowed(request.method))),
+      sendError(reply, new ApiError("METHOD_NOT_ALLOWED", MESSAGES.methodNotAllowed(request.method)), {
+        allow: "GET, POST, OPTIONS",
+      }),
   });
 
-  const sdl = printSchema(schema) + "\n"; // the same text as schema.graphql
+  const sdl = printSdl(schema); // the same text as schema.graphql
   fastify.get("/schema.graphql", async (_request, reply) => reply.type("text/plain; charset=utf-8").send(sdl));
   fastify.route({
     method: ["GET", "HEAD"],
@@ -181,12 +207,15 @@ export async function createServer(app: App, logger: Logger): Promise<Server> {
   });
   fastify.get("/readyz", async (_request, reply) => {
     try {
-      await app.db.prisma.$queryRawUnsafe("SELECT 1");
+      await app.db.ping();
       return reply.send({ status: "ready" });
     } catch {
       return reply.code(503).send({ status: "unavailable", reason: "the database does not answer" });
     }
   });
+
+  // Never on the public port without the secret (see config.ts).
+  if (app.metrics && config.METRICS.mode === "bearer") registerMetricsRoute(fastify, app.metrics, config.METRICS_TOKEN);
 
   return { fastify, apollo, close };
 }

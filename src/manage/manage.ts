@@ -3,10 +3,15 @@ import { Command, CommanderError, Option } from "commander";
 import { GraphQLError } from "graphql";
 import { userInfo } from "node:os";
 import { createApp, type App } from "../app";
+import { AUTH_EVENT_KINDS, AuthEventKind } from "../audit/audit-kind";
+import type { AuthEventEntry } from "../audit/audit.service";
+import { parseDuration } from "../config/duration";
 import { tokenName } from "../auth/token.service";
 import { loadConfig } from "../config/config";
-import { migrate } from "../db/migrate";
-import { formatReport, importDjango, type OnConflict } from "../accounts/django-import";
+import { migrateWithSettings } from "../db/migrate";
+import { importDjango, type OnConflict } from "./import-django/import-django";
+import { formatReport, terminalProgress } from "./import-django/report";
+import { SCOPES, type Scope } from "../graphql/scopes";
 import { BadInputError } from "../shared/errors";
 import { passwordProblems } from "../users/password-rules";
 import { emailField } from "../users/user.rules";
@@ -17,8 +22,11 @@ import { Prompter } from "./prompt";
 
 class CommandError extends Error {}
 
+/** The command being run, set before its action: the actor of the audit events it records. */
+let command = "manage";
+
 async function withApp<T>(run: (app: App) => Promise<T>): Promise<T> {
-  const app = createApp(loadConfig());
+  const app = createApp(loadConfig(), { actor: command });
   try {
     return await run(app);
   } finally {
@@ -62,10 +70,13 @@ async function askPassword(
   throw new CommandError(`Aborting after ${attempts} attempts`);
 }
 
+/** The flag that sets an argument of the API, for messages: `--expires` rather than `expiresIn`. */
+const FLAG_OF_FIELD: Record<string, string> = { scopes: "--scope", expiresIn: "--expires" };
+
 function describe(error: unknown): string {
   if (error instanceof BadInputError) {
     return Object.entries(error.fields)
-      .map(([field, messages]) => `${field}: ${messages.join(" ")}`)
+      .map(([field, messages]) => `${FLAG_OF_FIELD[field] ?? field}: ${messages.join(" ")}`)
       .join("; ");
   }
   if (error instanceof GraphQLError || error instanceof Error) return error.message;
@@ -76,16 +87,18 @@ export function buildProgram(): Command {
   const program = new Command("manage")
     .description("Management commands for the token-authenticated GraphQL API (like Django's manage.py)")
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", (_program, action) => {
+      command = `manage ${action.name()}`;
+    });
 
   program
     .command("migrate")
     .description("apply pending database migrations")
     .action(async () => {
-      const { DATABASE_URL } = loadConfig();
-      const output = await migrate(DATABASE_URL);
-      const applied = /No pending migrations/.test(output) ? "No migrations to apply." : "Migrations applied.";
-      console.log(applied);
+      // The wait, when another process holds the lock, goes to stderr: stdout keeps one line.
+      const { applied } = await migrateWithSettings(loadConfig(), (line) => console.error(`migrations: ${line}`));
+      console.log(applied.length === 0 ? "No migrations to apply." : "Migrations applied.");
     });
 
   program
@@ -146,11 +159,22 @@ export function buildProgram(): Command {
     .argument("<username>")
     .option("-r, --reset", "revoke the user's other keys first")
     .addOption(new Option("--name <name>", "a label for the key").default("cli"))
-    .action(async (username: string, opts: { reset?: boolean; name: string }) => {
+    .option(
+      "--scope <scope>",
+      `limit the key to a scope (${SCOPES.join(", ")}); repeat it, or separate with commas; none: all the user may`,
+      (value: string, previous: string[] = []) => [...previous, ...value.split(",")],
+    )
+    .option("--expires <duration>", "the key's own lifetime (90s, 30m, 12h, 30d), at most TOKEN_TTL")
+    .action(async (username: string, opts: { reset?: boolean; name: string; scope?: string[]; expires?: string }) => {
       await withApp(async (app) => {
         const name = tokenName(opts.name, "cli");
+        const terms = app.services.tokens.terms({ scopes: scopesOfFlags(opts.scope), expiresIn: opts.expires });
         const user = await requireUser(app, username, `Cannot create the Token: user ${username} does not exist`);
-        const { token } = await app.services.tokens.issueOrNotFound(user.id, name, { revokeOthers: opts.reset });
+        app.services.tokens.checkHolder(terms, user);
+        const { token } = await app.services.tokens.issueOrNotFound(user.id, name, {
+          terms,
+          revokeOthers: opts.reset,
+        });
         console.log(`Generated token ${token} for user ${username}`);
       });
     });
@@ -193,23 +217,115 @@ export function buildProgram(): Command {
     .option("--students-table <name>", "the students' table (default: api_student, if present)")
     .option("--dry-run", "check everything and print what would be imported; write nothing")
     .addOption(
-      new Option("--on-conflict <what>", "an existing username or roll, or a username that breaks the rules")
+      new Option(
+        "--on-conflict <what>",
+        "rows that cannot be imported (already here, repeated in the source, or breaking a rule): fail names them, skip leaves them out",
+      )
         .choices(["fail", "skip"])
         .default("fail"),
     )
     .action(async (source: string, opts: { studentsTable?: string; dryRun?: boolean; onConflict: OnConflict }) => {
       await withApp(async (app) => {
         const dryRun = opts.dryRun === true;
-        const report = await importDjango({ prisma: app.db.prisma, ...app.services }, source, {
-          studentsTable: opts.studentsTable,
-          dryRun,
-          onConflict: opts.onConflict,
+        const progress = terminalProgress();
+        try {
+          const report = await importDjango(app.db, source, {
+            studentsTable: opts.studentsTable,
+            dryRun,
+            onConflict: opts.onConflict,
+            note: (line) => console.log(line),
+            progress,
+          });
+          if (!dryRun) {
+            const { users, keys, students, skipped, passwordMustBeReset, unusablePasswords } = report;
+            app.audit.record({
+              kind: AuthEventKind.DJANGO_IMPORTED,
+              details: { users, keys, students, skipped, passwordMustBeReset, unusablePasswords },
+            });
+          }
+          console.log(formatReport(report, dryRun));
+        } finally {
+          progress.end();
+        }
+      });
+    });
+
+  program
+    .command("audit")
+    .description("print the audit trail of authentication events, newest first")
+    .option("--user <username>", "only events by or about this user (also one deleted since)")
+    .option("--since <duration>", "only the events of this last while (90s, 30m, 12h, 30d)")
+    .option(
+      "--kind <kind>",
+      `only events of this kind (${AUTH_EVENT_KINDS.join(", ")}); repeat it, or separate with commas`,
+      (value: string, previous: string[] = []) => [...previous, ...value.split(",")],
+    )
+    .addOption(new Option("--limit <n>", "at most this many events (1 to 100)").default("50"))
+    .action(async (opts: { user?: string; since?: string; kind?: string[]; limit: string }) => {
+      const kinds = opts.kind?.map((value) => {
+        const kind = AUTH_EVENT_KINDS.find((k) => k.valueOf() === value.trim().toUpperCase());
+        if (!kind)
+          throw new CommandError(`--kind: ${JSON.stringify(value)} is not one of ${AUTH_EVENT_KINDS.join(", ")}`);
+        return kind;
+      });
+      let since: Date | undefined;
+      if (opts.since !== undefined) {
+        try {
+          since = new Date(Date.now() - parseDuration(opts.since) * 1000);
+        } catch (e) {
+          throw new CommandError(`--since: ${(e as Error).message}`);
+        }
+      }
+      const limit = /^\d{1,3}$/.test(opts.limit) ? Number(opts.limit) : NaN;
+      if (!(limit >= 1 && limit <= 100)) throw new CommandError("--limit: give a whole number from 1 to 100");
+      await withApp(async (app) => {
+        // A user deleted since is still found by the name the events kept.
+        const user = opts.user === undefined ? null : await app.services.users.findByUsername(opts.user);
+        const page = await app.services.auditEvents.list({
+          kinds,
+          userId: user ? String(user.id) : undefined,
+          userName: opts.user !== undefined && !user ? opts.user : undefined,
+          since,
+          limit,
         });
-        console.log(formatReport(report, dryRun));
+        if (page.results.length === 0) {
+          console.log("No events.");
+          return;
+        }
+        console.log(page.results.map(formatEvent).join("\n"));
+        if (page.count > page.results.length) console.log(`(${page.results.length} of ${page.count} events)`);
       });
     });
 
   return program;
+}
+
+/** `--scope` values as scopes (any case); an unknown name is refused, naming the choices. */
+function scopesOfFlags(values: string[] | undefined): Scope[] | undefined {
+  if (values === undefined) return undefined;
+  return values.map((value) => {
+    const name = value.trim().toUpperCase();
+    const scope = SCOPES.find((s) => s.valueOf() === name);
+    if (!scope)
+      throw BadInputError.field("scopes", `${JSON.stringify(value)} is not a scope: choose from ${SCOPES.join(", ")}.`);
+    return scope;
+  });
+}
+
+/** One event on one line: time, kind, actor, subject, client address, request id, details. */
+function formatEvent(e: AuthEventEntry): string {
+  const who = (id: number | null, name: string | null) => (id === null ? (name ?? "-") : `${name ?? "?"}#${id}`);
+  return [
+    e.createdAt.toISOString(),
+    e.kind.padEnd(16),
+    `by ${who(e.actorId, e.actorName)}`,
+    `on ${who(e.subjectId, e.subjectName)}`,
+    e.clientAddress ? `from ${e.clientAddress}` : "",
+    e.requestId ? `request ${e.requestId}` : "",
+    e.details ? JSON.stringify(e.details) : "",
+  ]
+    .filter(Boolean)
+    .join("  ");
 }
 
 function safeLoginName(): string {

@@ -1,6 +1,6 @@
 // DRF's SearchFilter: the search text is split into terms; a row matches when
 // every term is contained, ignoring case, in at least one of the fields (see
-// searchCondition in db/sql.ts).
+// containsEveryTerm in db/search.ts).
 
 /** DRF's search_smart_split: whitespace- and comma-separated terms; a quoted phrase stays one term. */
 export function searchTerms(search: string | undefined | null): string[] {

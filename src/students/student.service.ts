@@ -1,11 +1,19 @@
 import { z } from "zod";
-import type { DatabaseHandle, Transaction } from "../db/prisma";
+import type { DatabaseHandle } from "../db/database";
+import { isUniqueViolation } from "../db/errors";
 import { paginationRules } from "../graphql/pagination";
 import { BadInputError, MESSAGES, NotFoundError } from "../shared/errors";
-import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, text, validate, type Nullable } from "../shared/validation";
-import { findStudent, insertStudent, listStudents, type StudentRow } from "./student.queries";
+import {
+  deleteStudent,
+  findStudent,
+  insertStudent,
+  listStudents,
+  studentColumns,
+  updateStudent,
+  type StudentRow,
+} from "./student.queries";
 import { StudentOrder } from "./student.type";
 
 // Students: the seed's CRUD resource. The unique roll is enforced by the
@@ -39,9 +47,15 @@ export interface StudentListQuery {
 export class StudentService {
   constructor(private readonly db: DatabaseHandle) {}
 
-  async list(query: StudentListQuery) {
+  /**
+   * A page of students. `fields`: the row fields the caller will read (a
+   * GraphQL selection); the others are then left undefined.
+   */
+  async list(query: StudentListQuery, opts: { count: boolean; fields?: ReadonlySet<string> } = { count: true }) {
     const args = validate(listArgs, query);
-    return listStudents(this.db.sql, this.db.provider, {
+    return listStudents(this.db.kysely, this.db.provider, {
+      count: opts.count,
+      columns: studentColumns(opts.fields),
       terms: searchTerms(args.search),
       order: args.orderBy ?? StudentOrder.ID_ASC,
       limit: args.limit,
@@ -49,15 +63,16 @@ export class StudentService {
     });
   }
 
-  async get(id: string): Promise<StudentRow | null> {
+  /** A student, or null. `fields` as in list(). */
+  async get(id: string, fields?: ReadonlySet<string>): Promise<StudentRow | null> {
     const key = parseId(id);
-    return key === null ? null : findStudent(this.db.sql, key);
+    return key === null ? null : findStudent(this.db.kysely, key, studentColumns(fields));
   }
 
   async create(input: unknown) {
     const data = validate(fullInput, input);
     try {
-      return await insertStudent(this.db.sql, data, new Date());
+      return await insertStudent(this.db.kysely, data, new Date());
     } catch (e) {
       throw translate(e);
     }
@@ -73,43 +88,27 @@ export class StudentService {
     return this.save(id, validate(patchInput, patchFields(input)));
   }
 
-  /** Which of these rolls are taken. */
-  async existingRolls(rolls: number[], tx: Transaction = this.db.prisma): Promise<number[]> {
-    return (await tx.student.findMany({ where: { roll: { in: rolls } }, select: { roll: true } })).map((s) => s.roll);
-  }
-
-  /** Inserts students as they are (rolls kept, ids new). For `manage import-django`. */
-  async importMany(
-    rows: { name: string; roll: number; city: string; createdAt: Date; updatedAt: Date }[],
-    tx: Transaction,
-  ): Promise<void> {
-    await tx.student.createMany({ data: rows });
-  }
-
   async delete(id: string): Promise<true> {
     const key = parseId(id);
-    if (key === null) throw new NotFoundError();
-    try {
-      await this.db.prisma.student.delete({ where: { id: key } });
-      return true;
-    } catch (e) {
-      throw translate(e);
-    }
+    if (key === null || !(await deleteStudent(this.db.kysely, key))) throw new NotFoundError();
+    return true;
   }
 
-  private async save(id: string, data: Partial<z.output<typeof fullInput>>) {
+  private async save(id: string, data: Partial<z.output<typeof fullInput>>): Promise<StudentRow> {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
+    let row: StudentRow | null;
     try {
-      return await this.db.prisma.student.update({ where: { id: key }, data });
+      row = await updateStudent(this.db.kysely, key, data, new Date());
     } catch (e) {
       throw translate(e);
     }
+    if (!row) throw new NotFoundError();
+    return row;
   }
 }
 
 function translate(error: unknown): unknown {
   if (isUniqueViolation(error, "Student", "roll")) return BadInputError.field("roll", MESSAGES.rollTaken);
-  if (isRecordMissing(error)) return new NotFoundError();
   return error;
 }

@@ -1,3 +1,4 @@
+import type { StudentModel } from "../db/models";
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
@@ -32,8 +33,11 @@ export class Student {
 })
 export class StudentList extends PaginatedResponse(Student) {}
 
-const order = sortOrder("StudentOrder", { ID: "id", NAME: "name", ROLL: "roll" });
+const order = sortOrder("StudentOrder", { ID: "id", NAME: "name", ROLL: "roll" } as const satisfies Record<
+  string,
+  keyof StudentModel
+>);
 export const StudentOrder = order.values;
 export type StudentOrder = keyof typeof StudentOrder;
-/** The ORDER BY of each StudentOrder. */
-export const STUDENT_ORDER_SQL = order.sql;
+/** The column and direction of each StudentOrder. */
+export const STUDENT_ORDER = order.keys;

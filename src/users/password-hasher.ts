@@ -1,5 +1,5 @@
-import { Algorithm, hash, verify } from "@node-rs/argon2";
-import { verifyDjangoPassword } from "./django-hashers";
+import { Algorithm, hash } from "@node-rs/argon2";
+import { parseDjangoHash, verifyParsedHash, type DjangoHash } from "./django-hashers";
 
 // argon2id at one of the settings OWASP's Password Storage Cheat Sheet lists
 // as giving an equal level of defense (46 MiB x 1 pass, 19 MiB x 2, 12 MiB x
@@ -23,31 +23,38 @@ export interface PasswordCheck {
   needsRehash: boolean;
 }
 
+/**
+ * Checks a password against a stored hash: ours, or one imported from Django
+ * (django-hashers.ts). A hash that is not checked (unusable, a legacy hasher,
+ * costs beyond their bounds) costs one check of our own hasher instead, as an
+ * unknown username does, so that none of them can be told from a wrong
+ * password by the time the answer takes.
+ */
 export async function checkStoredPassword(encoded: string, password: string): Promise<PasswordCheck> {
-  if (!encoded.startsWith("$argon2")) {
-    const ok = await verifyDjangoPassword(encoded, password);
-    return { ok, needsRehash: ok };
-  }
-  try {
-    return { ok: await verify(encoded, password), needsRehash: false };
-  } catch {
-    // A malformed stored hash is a failed login, not a crash.
+  const parsed = parseDjangoHash(encoded);
+  if (!parsed) {
+    await verifyAgainstDummy(password);
     return { ok: false, needsRehash: false };
   }
+  const ok = await verifyParsedHash(parsed, password);
+  // An imported Django hash is replaced by ours once the password is known.
+  const ours = parsed.algorithm === "argon2" && parsed.ours;
+  return { ok, needsRehash: ok && !ours };
 }
 
 export async function verifyPassword(encoded: string, password: string): Promise<boolean> {
   return (await checkStoredPassword(encoded, password)).ok;
 }
 
-let dummy: Promise<string> | undefined;
+let dummy: Promise<DjangoHash> | undefined;
 
 /**
- * Spends the time of a real check when there is no user to check against, so
- * an unknown username cannot be told from a wrong password by timing.
+ * Spends the time of a real check when there is nothing to check against (no
+ * such user, or a hash that is never checked), so these cannot be told from a
+ * wrong password by timing.
  */
 export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummy ??= hashPassword("dummy password: no account has it");
-  await verifyPassword(await dummy, password);
+  dummy ??= hashPassword("dummy password: no account has it").then((phc) => parseDjangoHash(phc)!);
+  await verifyParsedHash(await dummy, password);
   return false;
 }

@@ -1,24 +1,17 @@
-import type { UserModel } from "../db/models";
+import type { Updateable } from "kysely";
 import type { Database } from "../db/database-url";
-import {
-  columnList,
-  from,
-  orderBy,
-  pageOf,
-  searchCondition,
-  where,
-  type Sql,
-  sql,
-  table,
-  type RowOfTable,
-  type SqlRunner,
-} from "../db/sql";
-import { USER_ORDER_SQL, type UserOrder } from "./user.type";
+import type { Executor } from "../db/database";
+import type { UserModel } from "../db/models";
+import { TOTAL, toPage, type Page } from "../db/page";
+import { containsEveryTerm } from "../db/search";
+import type { DB } from "../generated/kysely/database";
+import { USER_ORDER, type UserOrder } from "./user.type";
 
-// The User table's SQL. Columns are typed from Prisma's generated model, so
-// renaming one in the Prisma schema fails to compile here.
+// The User table's statements. Every column is checked by the compiler
+// against the row types generated from the Prisma schema.
 
-export const publicUsers = table<UserModel>()("User", [
+/** Every column but the password hash and its version. */
+export const PUBLIC_USER_COLUMNS = [
   "id",
   "username",
   "email",
@@ -26,9 +19,9 @@ export const publicUsers = table<UserModel>()("User", [
   "isActive",
   "dateJoined",
   "lastLogin",
-]);
+] as const satisfies readonly (keyof UserModel)[];
 
-export type PublicUserRow = RowOfTable<typeof publicUsers>;
+export type PublicUserRow = Pick<UserModel, (typeof PUBLIC_USER_COLUMNS)[number]>;
 
 export interface UserFilter {
   terms: string[];
@@ -39,29 +32,110 @@ export interface UserFilter {
   offset: number;
 }
 
-export function listUsers(db: SqlRunner, provider: Database["provider"], f: UserFilter) {
-  const conditions: (Sql | null)[] = [searchCondition<UserModel>(provider, ["username", "email"], f.terms)];
-  if (f.isStaff != null) conditions.push(sql`"isStaff" = ${f.isStaff}`);
-  if (f.isActive != null) conditions.push(sql`"isActive" = ${f.isActive}`);
-  return pageOf<PublicUserRow>(db, {
-    select: columnList(publicUsers),
-    from: from(publicUsers),
-    where: where(conditions),
-    orderBy: orderBy(USER_ORDER_SQL[f.order]),
-    limit: f.limit,
-    offset: f.offset,
-  });
+export async function listUsers(
+  db: Executor,
+  provider: Database["provider"],
+  f: UserFilter,
+): Promise<Page<PublicUserRow>> {
+  const matching = () =>
+    db
+      .selectFrom("User")
+      .$if(f.terms.length > 0, (q) => q.where((eb) => containsEveryTerm(eb, provider, ["username", "email"], f.terms)))
+      .$if(f.isStaff != null, (q) => q.where("isStaff", "=", f.isStaff!))
+      .$if(f.isActive != null, (q) => q.where("isActive", "=", f.isActive!));
+  const counted = () => matching().select((eb) => eb.fn.countAll<number>().as("n"));
+  const { column, direction } = USER_ORDER[f.order];
+  const rows = await matching()
+    .select(PUBLIC_USER_COLUMNS)
+    .select(counted().as(TOTAL))
+    .orderBy(column, direction)
+    .$if(column !== "id", (q) => q.orderBy("id", direction))
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  return toPage(rows, f.offset, async () => Number((await counted().executeTakeFirstOrThrow()).n));
+}
+
+export async function countUsers(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom("User")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findUser(
+  db: Executor,
+  where: { id: number } | { username: string },
+): Promise<PublicUserRow | null> {
+  const row = await db
+    .selectFrom("User")
+    .select(PUBLIC_USER_COLUMNS)
+    .$if("id" in where, (q) => q.where("id", "=", (where as { id: number }).id))
+    .$if("username" in where, (q) => q.where("username", "=", (where as { username: string }).username))
+    .executeTakeFirst();
+  return row ?? null;
 }
 
 /** A user with what a login checks: the password hash and its version. */
-const loginUsers = table<UserModel>()("User", [...publicUsers.columns, "password", "credentialVersion"]);
-export type LoginUserRow = RowOfTable<typeof loginUsers>;
+export type LoginUserRow = PublicUserRow & Pick<UserModel, "password" | "credentialVersion">;
 
 /** The user a login names (usernames are stored normalised), with the password hash. */
-export async function findLoginUser(db: SqlRunner, username: string): Promise<LoginUserRow | null> {
-  const [row] = await db.$queryRaw<LoginUserRow[]>`
-    SELECT ${columnList(loginUsers)} FROM ${from(loginUsers)} WHERE "username" = ${username}`;
+export async function findLoginUser(db: Executor, username: string): Promise<LoginUserRow | null> {
+  const row = await db
+    .selectFrom("User")
+    .select([...PUBLIC_USER_COLUMNS, "password", "credentialVersion"])
+    .where("username", "=", username)
+    .executeTakeFirst();
   return row ?? null;
+}
+
+export async function findPassword(
+  db: Executor,
+  id: number,
+): Promise<Pick<UserModel, "password" | "credentialVersion"> | null> {
+  const row = await db
+    .selectFrom("User")
+    .select(["password", "credentialVersion"])
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export type NewUserRow = Pick<UserModel, "username" | "email" | "password" | "isStaff">;
+
+export async function insertUser(db: Executor, row: NewUserRow, now: Date): Promise<PublicUserRow> {
+  return db
+    .insertInto("User")
+    .values({ ...row, dateJoined: now })
+    .returning(PUBLIC_USER_COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
+/** The columns a profile update may change. */
+export type UserChanges = Pick<Updateable<DB["User"]>, "username" | "email" | "isStaff" | "isActive">;
+
+/** Updates a user; null when there is no such user. */
+export async function updateUser(db: Executor, id: number, changes: UserChanges): Promise<PublicUserRow | null> {
+  if (Object.keys(changes).length === 0) return findUser(db, { id });
+  const row = await db
+    .updateTable("User")
+    .set(changes)
+    .where("id", "=", id)
+    .returning(PUBLIC_USER_COLUMNS)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+/** Sets a password hash and bumps the credential version; its new value, or null when there is no such user. */
+export async function setPasswordHash(db: Executor, id: number, hashed: string): Promise<number | null> {
+  const row = await db
+    .updateTable("User")
+    .set((eb) => ({ password: hashed, credentialVersion: eb("credentialVersion", "+", 1) }))
+    .where("id", "=", id)
+    .returning("credentialVersion")
+    .executeTakeFirst();
+  return row?.credentialVersion ?? null;
 }
 
 /**
@@ -69,10 +143,34 @@ export async function findLoginUser(db: SqlRunner, username: string): Promise<Lo
  * Django hash upgraded), only if it is still `stored`: a password changed
  * meanwhile wins. The credential version stays, since the password does.
  */
-export async function rehashPassword(db: SqlRunner, id: number, stored: string, hashed: string): Promise<void> {
-  await db.$executeRaw`UPDATE "User" SET "password" = ${hashed} WHERE "id" = ${id} AND "password" = ${stored}`;
+export async function rehashPassword(db: Executor, id: number, stored: string, hashed: string): Promise<void> {
+  await db.updateTable("User").set({ password: hashed }).where("id", "=", id).where("password", "=", stored).execute();
 }
 
-export async function setLastLogin(db: SqlRunner, id: number, at: Date): Promise<void> {
-  await db.$executeRaw`UPDATE "User" SET "lastLogin" = ${at} WHERE "id" = ${id}`;
+export async function setLastLogin(db: Executor, id: number, at: Date): Promise<void> {
+  await db.updateTable("User").set({ lastLogin: at }).where("id", "=", id).execute();
+}
+
+/** Deletes a user (their keys go with them: ON DELETE CASCADE); their username, or null when there was none. */
+export async function deleteUser(db: Executor, id: number): Promise<string | null> {
+  const row = await db.deleteFrom("User").where("id", "=", id).returning("username").executeTakeFirst();
+  return row?.username ?? null;
+}
+
+/** Which of these usernames are taken (as stored, no normalisation). */
+export async function existingUsernames(db: Executor, usernames: string[]): Promise<string[]> {
+  if (usernames.length === 0) return [];
+  const rows = await db.selectFrom("User").select("username").where("username", "in", usernames).execute();
+  return rows.map((r) => r.username);
+}
+
+export type ImportedUserRow = Omit<UserModel, "id" | "credentialVersion">;
+
+/** Inserts users as imported (their Django hashes as they are); their ids by username. */
+export async function insertUsers(
+  db: Executor,
+  rows: ImportedUserRow[],
+): Promise<Pick<UserModel, "id" | "username">[]> {
+  if (rows.length === 0) return [];
+  return db.insertInto("User").values(rows).returning(["id", "username"]).execute();
 }

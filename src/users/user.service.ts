@@ -1,11 +1,26 @@
-import type { UserModel } from "../db/models";
-import type { DatabaseHandle, Transaction } from "../db/prisma";
+import type { DatabaseHandle, Executor } from "../db/database";
+import { isUniqueViolation } from "../db/errors";
+import { AuthEventKind } from "../audit/audit-kind";
+import type { Audit } from "../audit/audit-trail";
 import { BadInputError, NotFoundError, MESSAGES } from "../shared/errors";
-import { isRecordMissing, isUniqueViolation } from "../shared/prisma-errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, validate, type Nullable } from "../shared/validation";
 import { checkStoredPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
-import { findLoginUser, listUsers, rehashPassword, setLastLogin } from "./user.queries";
+import {
+  countUsers,
+  deleteUser,
+  findLoginUser,
+  findPassword,
+  findUser,
+  insertUser,
+  listUsers,
+  rehashPassword,
+  setLastLogin,
+  setPasswordHash,
+  updateUser,
+  type ImportedUserRow,
+  type PublicUserRow,
+} from "./user.queries";
 import { checkPassword, normalizeUsername, userSchemas } from "./user.rules";
 import { UserOrder } from "./user.type";
 
@@ -15,9 +30,6 @@ import { UserOrder } from "./user.type";
 
 export { normalizeUsername, userSchemas };
 
-/** Every column but the password hash. */
-const PUBLIC = { password: true, credentialVersion: true } as const;
-
 export interface NewUser {
   username: string;
   email: string;
@@ -26,7 +38,7 @@ export interface NewUser {
 }
 
 /** A user as `manage import-django` brings it: every column but the id and the credential version. */
-export type ImportedUser = Omit<UserModel, "id" | "credentialVersion">;
+export type ImportedUser = ImportedUserRow;
 
 export interface ListQuery {
   limit?: number | null;
@@ -52,7 +64,10 @@ export interface Credentials {
 }
 
 export class UserService {
-  constructor(private readonly db: DatabaseHandle) {}
+  constructor(
+    private readonly db: DatabaseHandle,
+    private readonly audit: Audit,
+  ) {}
 
   /** The input rules of a new user, checked before any work (hashing, a transaction). */
   validateNew(input: NewUser, opts: { allowStaff: boolean }) {
@@ -72,12 +87,10 @@ export class UserService {
   }
 
   /** Inserts a user validated by validateNew, with its password hashed by hashNew. */
-  async insert(data: Awaited<ReturnType<UserService["hashNew"]>>, tx: Transaction = this.db.prisma) {
+  async insert(data: Awaited<ReturnType<UserService["hashNew"]>>, tx: Executor = this.db.kysely) {
     try {
-      return await tx.user.create({
-        data: { username: data.username, email: data.email, password: data.password, isStaff: data.isStaff },
-        omit: PUBLIC,
-      });
+      const { username, email, password, isStaff } = data;
+      return await insertUser(tx, { username, email, password, isStaff }, new Date());
     } catch (e) {
       throw translate(e);
     }
@@ -85,7 +98,7 @@ export class UserService {
 
   list(query: ListQuery) {
     const args = validate(userSchemas.list, query);
-    return listUsers(this.db.sql, this.db.provider, {
+    return listUsers(this.db.kysely, this.db.provider, {
       terms: searchTerms(args.search),
       isStaff: args.isStaff,
       isActive: args.isActive,
@@ -95,13 +108,18 @@ export class UserService {
     });
   }
 
+  /** How many users there are (the start-up line says when there are none). */
+  count(): Promise<number> {
+    return countUsers(this.db.kysely);
+  }
+
   get(id: string) {
     const key = parseId(id);
-    return key === null ? null : this.db.prisma.user.findUnique({ where: { id: key }, omit: PUBLIC });
+    return key === null ? null : findUser(this.db.kysely, { id: key });
   }
 
   findByUsername(username: string) {
-    return this.db.prisma.user.findUnique({ where: { username: normalizeUsername(username) }, omit: PUBLIC });
+    return findUser(this.db.kysely, { username: normalizeUsername(username) });
   }
 
   /**
@@ -111,7 +129,7 @@ export class UserService {
    */
   async verifyCredentials(username: string, password: string): Promise<Credentials | null> {
     const name = normalizeUsername(username);
-    const row = [...name].length <= 150 ? await findLoginUser(this.db.sql, name) : null;
+    const row = [...name].length <= 150 ? await findLoginUser(this.db.kysely, name) : null;
     if (!row) return verifyAgainstDummy(password).then(() => null);
     const { password: stored, credentialVersion, ...user } = row;
     const { ok, needsRehash } = await checkStoredPassword(stored, password);
@@ -120,28 +138,28 @@ export class UserService {
       // Django upgrades hashes; only if no one changed the password meanwhile.
       // The password is the same, so the credential version stays.
       const hashed = await hashPassword(password);
-      await rehashPassword(this.db.sql, user.id, stored, hashed);
+      await rehashPassword(this.db.kysely, user.id, stored, hashed);
     }
     return ok && user.isActive ? { user, credentialVersion } : null;
   }
 
   /** The current password's version of an existing user, for a key issued with it. */
   async checkPassword(userId: number, password: string): Promise<number | null> {
-    const row = await this.db.prisma.user.findUnique({
-      where: { id: userId },
-      select: { password: true, credentialVersion: true },
-    });
+    const row = await findPassword(this.db.kysely, userId);
     if (!row || !(await verifyPassword(row.password, password))) return null;
     return row.credentialVersion;
   }
 
   async recordLogin(userId: number, at: Date): Promise<void> {
-    await setLastLogin(this.db.sql, userId, at);
+    await setLastLogin(this.db.kysely, userId, at);
   }
 
   /** PUT: username and email. */
-  update(id: string, input: unknown) {
-    return this.save(id, validate(userSchemas.profile, input));
+  async update(id: string, input: unknown) {
+    const data = validate(userSchemas.profile, input);
+    const user = await this.save(id, data);
+    this.recordChange(user, data);
+    return user;
   }
 
   /** The rules of a PATCH, checked before any write (a password is checked against the new username and email). */
@@ -159,8 +177,24 @@ export class UserService {
   }
 
   /** PATCH without a password (accounts/ handles the password, which also ends the user's keys). */
-  patch(id: string, data: Omit<Awaited<ReturnType<UserService["validatePatch"]>>, "password">, tx?: Transaction) {
-    return this.save(id, data, tx);
+  async patch(id: string, data: Omit<Awaited<ReturnType<UserService["validatePatch"]>>, "password">) {
+    const user = await this.save(id, data);
+    this.recordChange(user, data);
+    return user;
+  }
+
+  /** A change's audit event: which fields were given (the flags with their values), never a password. */
+  private recordChange(
+    user: { id: number; username: string },
+    data: { username?: string; email?: string; isStaff?: boolean; isActive?: boolean },
+  ) {
+    const fields = Object.keys(data).sort();
+    if (fields.length === 0) return;
+    this.audit.record({
+      kind: data.isActive === false ? AuthEventKind.USER_DEACTIVATED : AuthEventKind.USER_UPDATED,
+      subject: { id: user.id, name: user.username },
+      details: { fields, isStaff: data.isStaff, isActive: data.isActive },
+    });
   }
 
   /**
@@ -168,63 +202,47 @@ export class UserService {
    * version, so that no key can be issued any more for a login that checked
    * the old password. Returns the new version.
    */
-  async setPassword(userId: number, password: string, tx: Transaction = this.db.prisma): Promise<number> {
-    const hashed = await hashPassword(password);
-    try {
-      const { credentialVersion } = await tx.user.update({
-        where: { id: userId },
-        data: { password: hashed, credentialVersion: { increment: 1 } },
-        select: { credentialVersion: true },
-      });
-      return credentialVersion;
-    } catch (e) {
-      throw translate(e);
-    }
+  async setPassword(userId: number, password: string, tx: Executor = this.db.kysely): Promise<number> {
+    return this.storePassword(userId, await hashPassword(password), tx);
   }
 
-  /** Which of these usernames are taken (as stored, no normalisation). */
-  async existingUsernames(usernames: string[], tx: Transaction = this.db.prisma): Promise<string[]> {
-    const rows = await tx.user.findMany({ where: { username: { in: usernames } }, select: { username: true } });
-    return rows.map((u) => u.username);
-  }
-
-  /**
-   * Inserts users imported with their password hashes as they are (Django's:
-   * checked, then upgraded on login). For `manage import-django`, inside its transaction.
-   */
-  importMany(rows: ImportedUser[], tx: Transaction) {
-    return tx.user.createManyAndReturn({ data: rows, select: { id: true, username: true } });
+  /** setPassword() with the hash already made (hashing stays out of transactions). */
+  async storePassword(userId: number, hashed: string, tx: Executor = this.db.kysely): Promise<number> {
+    const version = await setPasswordHash(tx, userId, hashed);
+    if (version === null) throw new NotFoundError();
+    this.audit.record({ kind: AuthEventKind.PASSWORD_CHANGED, subject: { id: userId } });
+    return version;
   }
 
   async delete(id: string): Promise<true> {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
-    try {
-      // Keys go with the user (ON DELETE CASCADE).
-      await this.db.prisma.user.delete({ where: { id: key } });
-      return true;
-    } catch (e) {
-      throw translate(e);
-    }
+    // Keys go with the user (ON DELETE CASCADE).
+    const username = await deleteUser(this.db.kysely, key);
+    if (username === null) throw new NotFoundError();
+    this.audit.record({ kind: AuthEventKind.USER_DELETED, subject: { id: key, name: username } });
+    return true;
   }
 
   private async save(
     id: string,
     data: { username?: string; email?: string; isStaff?: boolean; isActive?: boolean },
-    tx: Transaction = this.db.prisma,
-  ) {
+    tx: Executor = this.db.kysely,
+  ): Promise<PublicUserRow> {
     const key = parseId(id);
     if (key === null) throw new NotFoundError();
+    let row: PublicUserRow | null;
     try {
-      return await tx.user.update({ where: { id: key }, data, omit: PUBLIC });
+      row = await updateUser(tx, key, data);
     } catch (e) {
       throw translate(e);
     }
+    if (!row) throw new NotFoundError();
+    return row;
   }
 }
 
 function translate(error: unknown): unknown {
   if (isUniqueViolation(error, "User", "username")) return BadInputError.field("username", MESSAGES.usernameTaken);
-  if (isRecordMissing(error)) return new NotFoundError();
   return error;
 }

@@ -1,3 +1,4 @@
+import type { UserModel } from "../db/models";
 import { Field, ID, ObjectType } from "type-graphql";
 import { PaginatedResponse, sortOrder } from "../graphql/pagination";
 
@@ -28,8 +29,12 @@ export class User {
 @ObjectType({ simpleResolvers: true })
 export class UserList extends PaginatedResponse(User) {}
 
-const order = sortOrder("UserOrder", { ID: "id", USERNAME: "username", DATE_JOINED: "dateJoined" });
+const order = sortOrder("UserOrder", {
+  ID: "id",
+  USERNAME: "username",
+  DATE_JOINED: "dateJoined",
+} as const satisfies Record<string, keyof UserModel>);
 export const UserOrder = order.values;
 export type UserOrder = keyof typeof UserOrder;
-/** The ORDER BY of each UserOrder. */
-export const USER_ORDER_SQL = order.sql;
+/** The column and direction of each UserOrder. */
+export const USER_ORDER = order.keys;

@@ -9,6 +9,12 @@ import { bounded, rawMax } from "../shared/validation";
 // variation selectors U+FE00-FE0F and U+180B-180F), joiners (U+200D) and
 // bidi controls are not in it: each lets a name look exactly like another
 // user's, so they are refused with Django's message.
+//
+// One rule beyond Django's: no Default_Ignorable_Code_Point, in the text as
+// sent (trimmed) or after NFKC. Most of them are already outside the set
+// above; the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) are letters to
+// Python but render as nothing, so Django takes "admin\u3164" (stored as
+// "admin\u1160") for a name of its own.
 
 export const USERNAME_MAX = 150;
 /** Longer raw input cannot be a valid username: refused before NFKC (see rawMax). */
@@ -17,6 +23,7 @@ export const USERNAME_MESSAGE =
   "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 
 const ALLOWED = /^[\p{L}\p{Nd}\p{Nl}\p{No}@.+\-_]+$/u;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 
 // Python's str.strip() (DRF's trim_whitespace), not JavaScript's trim(): it
 // also strips U+001C-U+001F and U+0085, and keeps U+FEFF, which JavaScript
@@ -32,11 +39,12 @@ const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "g");
 export const normalizeUsername = (username: string) => username.replace(PY_STRIP, "").normalize("NFKC");
 
 /** Whether an already normalised username passes Django's character rule. */
-export const isValidUsernameText = (username: string) => ALLOWED.test(username);
+export const isValidUsernameText = (username: string) => ALLOWED.test(username) && !IGNORABLE.test(username);
 
 // DRF's CharField trims and stops at "blank"; then Django's length and
 // character validators each report.
 export const usernameField = bounded(USERNAME_MAX)
+  .refine((raw) => !IGNORABLE.test(raw), { message: USERNAME_MESSAGE, abort: true })
   .transform(normalizeUsername)
   .pipe(
     z

@@ -1,3 +1,4 @@
+import { countRows, findRow } from "../support/rows";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -11,8 +12,9 @@ const eventually = (check: () => Promise<void>, timeoutMs = 15_000) => settle(ch
 // sign out; and a non-staff user turned away. Every console error, CSP
 // violation and request off this server is a failure.
 
-// Screenshots land in test-artifacts/ (ignored); docs/admin-users.png and
-// docs/admin-key.png are copies of two of them, committed by hand for the README.
+// Screenshots land in test-artifacts/ (ignored); docs/admin-users.png,
+// docs/admin-key.png, docs/admin-scoped-key.png (admin-scoped-key-form-desktop.png)
+// and docs/admin-activity.png are copies of four of them, committed by hand for the README.
 const PASSWORD = "P@ssrord123";
 const ME = "query { me { username } }";
 
@@ -145,18 +147,15 @@ describe("the admin in a browser", () => {
 
       // Revoke it from the page: the API then answers 401.
       await page.getByRole("button", { name: "Done" }).click();
-      const row = page.getByRole("row").filter({ hasText: key.slice(0, 8) });
+      // In the key list (the user's recent activity below it names the key's prefix too).
+      const row = page
+        .locator('[aria-labelledby="keys-title"]')
+        .getByRole("row")
+        .filter({ hasText: key.slice(0, 8) });
       await row.waitFor();
       await row.getByRole("button", { name: "Revoke" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
-      await eventually(async () =>
-        expect(
-          await page
-            .getByRole("row")
-            .filter({ hasText: key.slice(0, 8) })
-            .count(),
-        ).toBe(0),
-      );
+      await eventually(async () => expect(await row.count()).toBe(0));
       const refused = await api(key, ME);
       expect(refused.status).toBe(401);
       expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message).toBe("Invalid token.");
@@ -165,6 +164,26 @@ describe("the admin in a browser", () => {
       await page.goto(`${server.url}/admin#/tokens`);
       await page.getByRole("cell", { name: "carol", exact: true }).waitFor();
       await page.screenshot({ path: join(ARTIFACTS, "admin-keys.png") });
+
+      // Activity: carol's page lists her recent events; "All activity" opens
+      // the trail filtered to her, which can be narrowed to one kind.
+      await server.app.audit.flush();
+      await page.goto(`${server.url}/admin#/users/${carol!.id}`);
+      const recent = page.getByRole("region", { name: "Recent activity" });
+      for (const kind of ["User created", "Key issued", "Key revoked"]) await recent.getByText(kind).first().waitFor();
+      await page.getByRole("link", { name: "All activity" }).click();
+      await page.waitForURL(/#\/authEvents\?/);
+      await page.getByRole("cell", { name: "Key revoked" }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "admin-activity.png") });
+      // The key was issued and revoked by the staff member signed in.
+      expect(await page.getByRole("cell", { name: /^boss \(#\d+\)$/ }).count()).toBeGreaterThan(0);
+      await page.getByLabel("Kind").click();
+      await page.getByRole("option", { name: "Key issued" }).click();
+      await eventually(async () => {
+        const kinds = await page.getByTestId("event-kind").allInnerTexts();
+        expect(kinds.length).toBeGreaterThan(0);
+        expect(new Set(kinds)).toEqual(new Set(["Key issued"]));
+      });
 
       // Students: edit one, a duplicate roll shown on the roll field, delete one.
       await page.goto(`${server.url}/admin#/students`);
@@ -203,6 +222,104 @@ describe("the admin in a browser", () => {
       expect(await page.evaluate<string | null>(`sessionStorage.getItem("drf-token-graphql.admin.key")`)).toBeNull();
 
       expect(await page.evaluate<number>(`document.querySelectorAll("style:not([nonce])").length`)).toBe(0);
+      expect(graphql.filter((r) => r.status !== 200)).toEqual([]);
+      expect(problems).toEqual([]);
+    },
+    120_000,
+  );
+
+  // Scoped keys, issued and revoked one by one, as a new staff member would
+  // on a phone and at a desk: every key action within reach at either size.
+  itChromium.each([
+    ["phone", { width: 390, height: 844 }],
+    ["desktop", { width: 1280, height: 800 }],
+  ] as const)(
+    "%s: a key limited to reading students, issued for 7 days, then revoked alone",
+    async (size, viewport) => {
+      const { page, problems, graphql } = await watchedPage(await launch(), origin, viewport);
+      const username = `reader-${size}`;
+      const reader = await server.user(username, { password: PASSWORD });
+      // Enough keys that the list runs past the bottom of a phone's screen.
+      for (let i = 0; i < 6; i++) await server.app.services.tokens.issue(reader.id, `old ${i}`);
+
+      await signIn(page, server.url, "boss", PASSWORD);
+      await page.getByText("amit", { exact: true }).first().waitFor();
+      await page.goto(`${server.url}/admin#/users/${reader.id}`);
+      await page.getByRole("heading", { name: "Keys" }).waitFor();
+      // The user page labels the join date and shows the last login.
+      await page.getByText("Joined", { exact: true }).waitFor();
+      await page.getByText("Last login", { exact: true }).waitFor();
+
+      // Issue: only "Read students", for 7 days, named.
+      await page.getByRole("button", { name: "Issue a key" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Name").fill(`dashboard ${size}`);
+      // Admin is not for this user: not staff.
+      await dialog.getByRole("radio", { name: "Only what is checked below" }).check();
+      expect(await dialog.getByRole("checkbox", { name: /^Admin/ }).isDisabled()).toBe(true);
+      // No scope checked: the API's own message lands on the scopes.
+      await dialog.getByRole("button", { name: "Issue" }).click();
+      await dialog.getByText("Choose at least one scope, or leave scopes out").waitFor();
+      await dialog.getByRole("checkbox", { name: /^Read students/ }).check();
+      expect(await dialog.getByText("Choose at least one scope").count()).toBe(0);
+      await dialog.getByLabel("Lifetime").selectOption("7d");
+      await page.screenshot({ path: join(ARTIFACTS, `admin-scoped-key-form-${size}.png`) });
+      const before = Date.now();
+      await dialog.getByRole("button", { name: "Issue" }).click();
+      const keyText = page.getByTestId("issued-key");
+      await keyText.waitFor();
+      await page.getByRole("dialog", { name: `Key issued for ${username}` }).waitFor();
+      const key = (await keyText.innerText()).trim();
+      expect(key).toMatch(/^[0-9a-f]{40}$/);
+      expect((await page.getByTestId("issued-terms").textContent())?.replace(/\s+/g, " ")).toMatch(
+        /May do: STUDENTS_READ\. Expires: .+\./,
+      );
+      // The httpie line tries something the key may do.
+      expect(await page.getByTestId("issued-httpie").innerText()).toContain("query='{ students { count } }'");
+      await page.screenshot({ path: join(ARTIFACTS, `admin-scoped-key-${size}.png`) });
+
+      // What the key may do, through the API.
+      const row = await findRow(server.app.db, "Token", { prefix: key.slice(0, 8) });
+      expect(row).toMatchObject({ name: `dashboard ${size}`, scopes: "STUDENTS_READ" });
+      expect(row.expiresAt!.getTime() - before).toBeGreaterThan(7 * 86400_000 - 60_000);
+      expect((await api(key, "{ students { count } }")).status).toBe(200);
+      const write = await api(key, 'mutation { createStudent(input: {name: "X", roll: 99, city: "Y"}) { id } }');
+      expect(write.status).toBe(403);
+      expect(((await write.json()) as { errors: { extensions: unknown }[] }).errors[0]?.extensions).toEqual({
+        code: "FORBIDDEN",
+        requiredScopes: ["STUDENTS_WRITE"],
+      });
+
+      // The list shows it with its scope; its own Revoke button revokes it alone.
+      await page.getByRole("button", { name: "Done" }).click();
+      const keys = page.locator('[aria-labelledby="keys-title"]');
+      const rows = size === "phone" ? keys.getByTestId("key-row") : keys.getByRole("row");
+      const mine = rows.filter({ hasText: key.slice(0, 8) });
+      await mine.getByText("STUDENTS_READ").waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, `admin-scoped-keys-${size}.png`), fullPage: true });
+      // Scrolled to the end of the key list, that end and its last Revoke button are uncovered:
+      // what is drawn at their points is themselves (no sticky toolbar, no notice).
+      await page.evaluate(`document.querySelector('[aria-labelledby="keys-title"]').scrollIntoView({ block: "end" })`);
+      const reachable = await page.evaluate<{ section: boolean; lastRevoke: boolean }>(`(() => {
+        const on = (el, x, y) => y < window.innerHeight && el.contains(document.elementFromPoint(x, y));
+        const section = document.querySelector('[aria-labelledby="keys-title"]').getBoundingClientRect();
+        const revoke = [...document.querySelectorAll('[aria-labelledby="keys-title"] button')]
+          .filter((b) => (b.getAttribute("aria-label") ?? b.textContent.trim()) === "Revoke").at(-1);
+        const r = revoke.getBoundingClientRect();
+        return {
+          section: on(document.querySelector('[aria-labelledby="keys-title"]'), section.left + 4, section.bottom - 4),
+          lastRevoke: on(revoke, r.left + r.width / 2, r.top + r.height / 2),
+        };
+      })()`);
+      expect(reachable).toEqual({ section: true, lastRevoke: true });
+      await mine.getByRole("button", { name: "Revoke" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
+      await page.getByText("Key revoked", { exact: true }).waitFor();
+      await eventually(async () => expect(await rows.filter({ hasText: key.slice(0, 8) }).count()).toBe(0));
+      expect((await api(key, "{ students { count } }")).status).toBe(401);
+      // Only that one: the user's other keys stand.
+      expect(await countRows(server.app.db, "Token", { userId: reader.id })).toBe(7);
+
       expect(graphql.filter((r) => r.status !== 200)).toEqual([]);
       expect(problems).toEqual([]);
     },

@@ -1,3 +1,4 @@
+import { updateRows } from "../support/rows";
 import { ObtainTokenDocument, RevokeTokenDocument, WhoAmIDocument } from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 
@@ -82,16 +83,13 @@ describe("Authorization header", () => {
 
   it("rejects the key of an inactive user", async () => {
     const { id, token } = await server.user("inactive");
-    await server.app.db.prisma.user.update({ where: { id }, data: { isActive: false } });
+    await updateRows(server.app.db, "User", { id }, { isActive: false });
     await expect401(`Token ${token}`, "User inactive or deleted.");
   });
 
   it("rejects an expired key", async () => {
     const { id, token } = await server.user("expired");
-    await server.app.db.prisma.token.updateMany({
-      where: { userId: id },
-      data: { expiresAt: new Date(Date.now() - 1000) },
-    });
+    await updateRows(server.app.db, "Token", { userId: id }, { expiresAt: new Date(Date.now() - 1000) });
     await expect401(`Token ${token}`, "Token has expired.");
   });
 

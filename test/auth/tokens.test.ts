@@ -1,3 +1,4 @@
+import { countRows, findRow, findRows, updateRows } from "../support/rows";
 import { createHash } from "node:crypto";
 import { NOT_AUTHENTICATED, NOT_FOUND, NOT_STAFF, expectError } from "../support/expect";
 import {
@@ -43,7 +44,7 @@ describe("obtainToken", () => {
     expect(payload.user).toMatchObject({ id: String(id), username: "amit", isStaff: false });
     const lastLogin = Date.parse(payload.user.lastLogin!);
     expect(lastLogin).toBeGreaterThanOrEqual(before - 1000);
-    const row = await server.app.db.prisma.user.findUniqueOrThrow({ where: { id } });
+    const row = await findRow(server.app.db, "User", { id });
     expect(row.lastLogin?.toISOString()).toBe(payload.user.lastLogin);
     expect((await me(server, payload.token)).body.data).toEqual({ me: { username: "amit" } });
   });
@@ -74,7 +75,7 @@ describe("obtainToken", () => {
 
   it("refuses an inactive user with the same message", async () => {
     const { id } = await server.user("dormant");
-    await server.app.db.prisma.user.update({ where: { id }, data: { isActive: false } });
+    await updateRows(server.app.db, "User", { id }, { isActive: false });
     expectError(await server.run(ObtainTokenDocument, { username: "dormant", password: PASSWORD }), {
       code: "BAD_USER_INPUT",
       message: "Unable to log in with provided credentials.",
@@ -110,7 +111,7 @@ describe("register", () => {
         input: { username: "latecomer", email: "", password: "maple-Syrup-77" },
       });
       expectError(res, { code: "FORBIDDEN" });
-      expect(await closed.app.db.prisma.user.count({ where: { username: "latecomer" } })).toBe(0);
+      expect(await countRows(closed.app.db, "User", { username: "latecomer" })).toBe(0);
     } finally {
       await closed.close();
     }
@@ -274,14 +275,14 @@ describe("createToken and tokens (staff)", () => {
     expectError(await server.run(CreateTokenDocument, { userId: String(id) }, auth(token)), NOT_STAFF);
     expectError(await server.run(TokensDocument, { userId: String(id) }, auth(token)), NOT_STAFF);
     expectError(await server.run(CreateTokenDocument, { userId: String(id) }), NOT_AUTHENTICATED);
-    expect(await server.app.db.prisma.token.count({ where: { userId: id } })).toBe(1);
+    expect(await countRows(server.app.db, "Token", { userId: id })).toBe(1);
   });
 });
 
 describe("lastUsedAt", () => {
   it("is written on first use and then at most once a minute", async () => {
     const { id, token } = await server.user("tracked");
-    const row = () => server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } });
+    const row = () => findRow(server.app.db, "Token", { userId: id });
     expect((await row()).lastUsedAt).toBeNull();
     await me(server, token);
     // The request does not wait for the write: wait for it here (on PostgreSQL
@@ -296,7 +297,7 @@ describe("lastUsedAt", () => {
 
     // A minute later (moved back rather than waited for) it is written again.
     const old = new Date(Date.now() - 61_000);
-    await server.app.db.prisma.token.updateMany({ where: { userId: id }, data: { lastUsedAt: old } });
+    await updateRows(server.app.db, "Token", { userId: id }, { lastUsedAt: old });
     await me(server, token);
     await server.app.services.tokens.settle();
     expect((await row()).lastUsedAt!.getTime()).toBeGreaterThan(old.getTime() + 30_000);
@@ -326,7 +327,7 @@ describe("TOKEN_TTL", () => {
     const expires = Date.parse(payload.expiresAt!);
     expect(expires).toBeGreaterThanOrEqual(before + 89_000);
     expect(expires).toBeLessThanOrEqual(after + 91_000);
-    const rows = await ttl.app.db.prisma.token.findMany({ where: { userId: id } });
+    const rows = await findRows(ttl.app.db, "Token", { userId: id });
     expect(rows.every((r) => r.expiresAt !== null)).toBe(true);
     const list = await ttl.run(MyTokensDocument, {}, auth(first));
     expect(list.body.data!.myTokens[1]!.expiresAt).toBe(payload.expiresAt);
@@ -339,7 +340,7 @@ describe("TOKEN_TTL", () => {
   it("rejects an expired key with DRF-style 401", async () => {
     const { id, token } = await ttl.user("expiring");
     expect((await me(ttl, token)).body.data).toEqual({ me: { username: "expiring" } });
-    await ttl.app.db.prisma.token.updateMany({ where: { userId: id }, data: { expiresAt: new Date(Date.now() - 1) } });
+    await updateRows(ttl.app.db, "Token", { userId: id }, { expiresAt: new Date(Date.now() - 1) });
     expectError(await me(ttl, token), { code: "UNAUTHENTICATED", message: "Token has expired." });
   });
 });
@@ -375,7 +376,7 @@ describe("LOGIN_RATE", () => {
 describe("storage of keys", () => {
   it("keeps the SHA-256 digest and the 8-character prefix, never the key", async () => {
     const { id, token } = await server.user("stored");
-    const row = await server.app.db.prisma.token.findFirstOrThrow({ where: { userId: id } });
+    const row = await findRow(server.app.db, "Token", { userId: id });
     expect(row.digest).toBe(createHash("sha256").update(token).digest("hex"));
     expect(row.prefix).toBe(token.slice(0, 8));
     expect(JSON.stringify(row)).not.toContain(token);

@@ -1,4 +1,5 @@
-import { Writable } from "node:stream";
+import { countRows } from "../support/rows";
+import { captureLogs } from "../support/logs";
 import { rawRequest } from "../support/raw-http";
 import { auth, startServer, type TestServer } from "../support/server";
 
@@ -8,26 +9,13 @@ import { auth, startServer, type TestServer } from "../support/server";
 
 let server: TestServer;
 let key: string;
-const log: string[] = [];
+const logs = captureLogs<{ level: number; msg: string; status?: number }>();
 
 beforeAll(async () => {
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      log.push(...chunk.toString().split("\n").filter(Boolean));
-      callback();
-    },
-  });
-  server = await startServer({}, { logDestination: destination });
+  server = await startServer({}, { logDestination: logs.destination });
   ({ token: key } = await server.user("amit"));
 });
 afterAll(() => server.close());
-
-/** Waits (up to 5 s) for a log line with this message after index `from`: the line is written once the answer has gone. */
-async function logged(from: number, msg: string): Promise<void> {
-  for (let i = 0; i < 100 && !log.slice(from).some((l) => (JSON.parse(l) as { msg: string }).msg === msg); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const NO_HOST = {
   errors: [{ message: "The request has no usable Host header.", extensions: { code: "BAD_REQUEST" } }],
@@ -50,15 +38,15 @@ describe("Host", () => {
       "GET /graphql?query=%7Bme%7Bid%7D%7D HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
     ],
   ])("%s: 400 in GraphQL's error shape, nothing logged above info", async (_name, request) => {
-    const before = log.length;
+    const before = logs.mark();
     const res = await rawRequest(server.url, request);
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body)).toEqual(NO_HOST);
-    await logged(before, "request");
-    const lines = log.slice(before).map((l) => JSON.parse(l) as { level: number; status?: number; msg: string });
+    await logs.waitFor("request", before);
+    const lines = logs.since(before);
     expect(lines.filter((l) => l.level > 30)).toEqual([]);
     expect(lines.find((l) => l.msg === "request")?.status).toBe(400);
-    expect(log.slice(before).join("\n")).not.toMatch(/stack|at .*\.js:\d+/);
+    expect(lines.map((l) => JSON.stringify(l)).join("\n")).not.toMatch(/stack|at .*\.js:\d+/);
   });
 
   it.each(["localhost", "localhost:4000", "127.0.0.1:8080", "[::1]:4000", "api.example.com", "xn--bcher-kva.example"])(
@@ -119,23 +107,19 @@ describe("HEAD answers GET's headers without a body", () => {
   });
 
   it("a HEAD of a mutation runs nothing", async () => {
-    const before = await server.app.db.prisma.token.count();
+    const before = await countRows(server.app.db, "Token");
     const head = await fetch(`${server.url}/graphql?query=${encodeURIComponent("mutation { revokeAllTokens }")}`, {
       method: "HEAD",
       headers: auth(key),
     });
     expect(head.status).toBe(405);
-    expect(await server.app.db.prisma.token.count()).toBe(before);
+    expect(await countRows(server.app.db, "Token")).toBe(before);
   });
 
   it("logs a HEAD as HEAD", async () => {
-    const before = log.length;
+    const before = logs.mark();
     await fetch(`${server.url}/healthz`, { method: "HEAD" });
-    await logged(before, "request");
-    const line = log
-      .slice(before)
-      .map((l) => JSON.parse(l))
-      .find((l) => l.msg === "request");
+    const line = await logs.waitFor("request", before);
     expect(line).toMatchObject({ method: "HEAD", path: "/healthz", status: 200 });
   });
 });
@@ -264,7 +248,7 @@ describe("two Authorization headers", () => {
     ["the right key twice", ["KEY", "KEY"]],
     ["a key and another scheme", ["KEY", "Basic YTpi"]],
   ])("%s: 401 with DRF's header message and WWW-Authenticate, nothing runs", async (_name, values) => {
-    const before = await server.app.db.prisma.token.count();
+    const before = await countRows(server.app.db, "Token");
     const headers = values.map((v) => `Authorization: ${v.replace("KEY", `Token ${key}`)}`).join("\r\n");
     const body = JSON.stringify({ query: "mutation { revokeAllTokens }" });
     const res = await rawRequest(
@@ -281,7 +265,7 @@ describe("two Authorization headers", () => {
         },
       ],
     });
-    expect(await server.app.db.prisma.token.count()).toBe(before);
+    expect(await countRows(server.app.db, "Token")).toBe(before);
   });
 
   it("one header still works", async () => {

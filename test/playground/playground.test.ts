@@ -115,6 +115,24 @@ describe("the playground in a browser", () => {
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "playground.png") });
+
+      // A key that can do less: the notice names its scopes, and the key reads but does not write.
+      await page.locator(".graphiql-tab", { hasText: "ReadOnlyKey" }).click();
+      await eventually(async () => expect(await editorText(page, QUERY)).toContain("scopes: [STUDENTS_READ]"));
+      await page.locator(".graphiql-execute-button").click();
+      await eventually(async () => expect(await editorText(page, RESPONSE)).toContain('"STUDENTS_READ"'));
+      const readOnly = /"token": "([0-9a-f]{40})"/.exec((await editorText(page, RESPONSE)) ?? "")![1]!;
+      await eventually(async () =>
+        expect(await page.locator(".playground-key").innerText()).toContain(
+          `obtainToken returned a key (only STUDENTS_READ): ${readOnly.slice(0, 8)}`,
+        ),
+      );
+      const write = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Token ${readOnly}` },
+        body: JSON.stringify({ query: 'mutation { createStudent(input: {name: "X", roll: 9, city: "Y"}) { id } }' }),
+      });
+      expect(write.status).toBe(403);
       // A dialog adds GraphiQL's one run-time <style>: the CSP admits it by nonce.
       await page.getByRole("button", { name: "Open settings dialog" }).click();
       await page.getByRole("dialog").waitFor();

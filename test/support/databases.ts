@@ -95,6 +95,14 @@ export async function emptyPostgresUrl(): Promise<string> {
   return postgresUrlFor(name);
 }
 
+/** A database of this run's provider with nothing in it (for SQLite, a file not created yet). */
+export async function emptyDatabaseUrl(): Promise<string> {
+  if (testDatabase() === "postgresql") return emptyPostgresUrl();
+  const dir = join(testRoot(), randomUUID());
+  mkdirSync(dir, { recursive: true });
+  return `file:${join(dir, "db.sqlite3")}`;
+}
+
 /** A fresh, migrated database of this run's provider; returns its DATABASE_URL. */
 export async function freshDatabaseUrl(): Promise<string> {
   return testDatabase() === "postgresql" ? freshPostgresUrl() : freshSqliteUrl();

@@ -12,9 +12,13 @@ const ROOT = join(__dirname, "..", "..");
 const MAIN = join(ROOT, "dist", "main.js");
 const MANAGE = join(ROOT, "dist", "manage", "manage.js");
 
-export interface ServerProcess {
+export interface ServerProcess extends LaunchedProcess {
   /** http://127.0.0.1:<port> */
   url: string;
+}
+
+/** A `node dist/main.js` not yet known to serve: for tests that watch its start or its failure. */
+export interface LaunchedProcess {
   pid: number;
   child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
@@ -48,6 +52,13 @@ function baseEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Starts `node dist/main.js` and waits for its "Serving GraphQL at" line. */
 export async function startProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const launched = launchProcess(env);
+  const serving = await launched.waitFor(/Serving GraphQL at (http:\/\/[^\s]+)\/graphql/);
+  return { ...launched, url: serving[1]! };
+}
+
+/** Starts `node dist/main.js` without waiting for anything. */
+export function launchProcess(env: Record<string, string>): LaunchedProcess {
   if (!existsSync(MAIN)) throw new Error("dist/main.js is missing: run `npm run build` (npm test does)");
   const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: baseEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
@@ -90,9 +101,7 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
       check();
     });
 
-  const serving = await waitFor(/Serving GraphQL at (http:\/\/[^\s]+)\/graphql/);
   return {
-    url: serving[1]!,
     pid: child.pid!,
     child,
     output: () => text,
@@ -106,11 +115,13 @@ export async function startProcess(env: Record<string, string>): Promise<ServerP
 }
 
 /** Stops each with SIGTERM; throws, with its output, for any that did not exit 0. */
-export async function stopCleanly(...servers: (ServerProcess | undefined)[]): Promise<void> {
-  const started = servers.filter((s): s is ServerProcess => s !== undefined);
+export async function stopCleanly(...servers: (LaunchedProcess | undefined)[]): Promise<void> {
+  const started = servers.filter((s): s is LaunchedProcess => s !== undefined);
   const codes = await Promise.all(started.map((s) => s.stop("SIGTERM")));
   const bad = started.flatMap((s, i) =>
-    codes[i] === 0 ? [] : [`pid ${s.pid} exited with ${codes[i]}:\n${s.output().slice(-4000)}`],
+    codes[i] === 0
+      ? []
+      : [`pid ${s.pid} exited with ${codes[i]} (signal ${s.child.signalCode}):\n${s.output().slice(-4000)}`],
   );
   if (bad.length > 0) throw new Error(bad.join("\n"));
 }
@@ -151,6 +162,7 @@ export function postOnOwnConnection<TData, TVariables>(
   url: string,
   document: TypedDocumentNode<TData, TVariables>,
   variables: TVariables,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: { data?: TData | null; errors?: unknown[] } }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ query: source(document), variables });
@@ -159,7 +171,7 @@ export function postOnOwnConnection<TData, TVariables>(
       {
         method: "POST",
         agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
       },
       (res) => {
         let text = "";

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import net from "node:net";
 
 // HTTP at the byte level, for what fetch and node:http will not send (no
@@ -95,9 +96,58 @@ export class RawConnection {
     }
   }
 
+  /**
+   * Resolves once the server's process has read every byte written so far:
+   * none left in our socket's buffers (the server's kernel acknowledged them)
+   * and none waiting in the server's receive queue for this connection (its
+   * process took them, through the primary for a cluster). Linux, IPv4:
+   * the queues are read from /proc/net/tcp.
+   */
+  async readByServer(timeoutMs = 10_000): Promise<void> {
+    const ours = procAddress(this.socket.localAddress, this.socket.localPort);
+    const theirs = procAddress(this.socket.remoteAddress, this.socket.remotePort);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const queues = tcpQueues();
+      const unacked = queues.get(`${ours} ${theirs}`)?.tx;
+      const unread = queues.get(`${theirs} ${ours}`)?.rx;
+      if (this.socket.writableLength === 0 && unacked === 0 && unread === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `the server had not read what was sent within ${timeoutMs} ms: ${this.socket.writableLength} bytes buffered here, ${unacked} unacknowledged, ${unread} unread on the server's side`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** An IPv4 address and port as /proc/net/tcp writes them: "0100007F:1F90" for 127.0.0.1:8080. */
+function procAddress(address: string | undefined, port: number | undefined): string {
+  const bytes = address?.split(".").map(Number);
+  if (bytes?.length !== 4 || port === undefined) throw new Error(`not an IPv4 connection: ${address}:${port}`);
+  const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0");
+  return `${bytes
+    .map((b) => hex(b, 2))
+    .reverse()
+    .join("")}:${hex(port, 4)}`;
+}
+
+/** Each IPv4 TCP socket's send and receive queues (bytes), by "local remote" address. */
+function tcpQueues(): Map<string, { tx: number; rx: number }> {
+  const queues = new Map<string, { tx: number; rx: number }>();
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue ...
+    const [, local, remote, , txRx] = line.trim().split(/\s+/);
+    if (!txRx) continue;
+    const [tx, rx] = txRx.split(":").map((q) => Number.parseInt(q, 16));
+    queues.set(`${local} ${remote}`, { tx: tx!, rx: rx! });
+  }
+  return queues;
 }
 
 /** Sends `request` (CRLFs included) on a connection of its own and reads one answer. */

@@ -114,15 +114,18 @@ export const PASSWORD = "correct horse battery staple";
 export interface StartOptions {
   /** Where the server's log lines go; given, LOG_LEVEL defaults to info instead of silent. */
   logDestination?: DestinationStream;
+  /** The clock keys are issued and expire by (createApp's `now`). */
+  now?: () => Date;
 }
 
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const LOG_LEVEL = options.logDestination ? "info" : "silent";
   const DATABASE_URL = env.DATABASE_URL ?? (await freshDatabaseUrl());
   const config = loadConfig({ ...process.env, NODE_ENV: "test", LOG_LEVEL, REDIS_URL: "", ...env, DATABASE_URL });
-  const app = createApp(config);
+  const logger = createLogger(config.LOG_LEVEL, options.logDestination);
+  const app = createApp(config, { now: options.now, logger });
   await app.limitsReady();
-  const { fastify } = await createServer(app, createLogger(config.LOG_LEVEL, options.logDestination));
+  const { fastify } = await createServer(app, logger);
   await fastify.listen({ host: "127.0.0.1", port: 0 });
   const { port } = fastify.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -1,3 +1,4 @@
+import { countRows, findRows } from "../support/rows";
 import { NOT_AUTHENTICATED, NOT_FOUND, NOT_STAFF, expectError } from "../support/expect";
 import {
   CreateUserDocument,
@@ -53,9 +54,9 @@ describe("access", () => {
   ];
 
   it.each(ops)("%s: 403 for a user who is not staff, nothing changed", async (_n, send) => {
-    const before = await server.app.db.prisma.user.findMany({ orderBy: { id: "asc" } });
+    const before = await findRows(server.app.db, "User");
     expectError(await send(plain), NOT_STAFF);
-    expect(await server.app.db.prisma.user.findMany({ orderBy: { id: "asc" } })).toEqual(before);
+    expect(await findRows(server.app.db, "User")).toEqual(before);
   });
 
   it.each(ops)("%s: 401 without a key", async (_n, send) => {
@@ -209,10 +210,10 @@ describe("createUser", () => {
       ],
     ],
   ])("refuses the password %j with Django's messages", async (password, messages) => {
-    const before = await server.app.db.prisma.user.count();
+    const before = await countRows(server.app.db, "User");
     const res = await server.run(CreateUserDocument, { input: { username: "rajeshwari", email: "", password } }, staff);
     expectError(res, { code: "BAD_USER_INPUT", fields: { password: messages } });
-    expect(await server.app.db.prisma.user.count()).toBe(before);
+    expect(await countRows(server.app.db, "User")).toBe(before);
   });
 
   it("checks similarity to the email address too", async () => {
@@ -337,7 +338,7 @@ describe("deleteUser", () => {
   it("deletes the user and their tokens", async () => {
     const { user, token } = await createUser("doomed");
     expect((await server.run(DeleteUserDocument, { id: user.id }, staff)).body).toEqual({ data: { deleteUser: true } });
-    expect(await server.app.db.prisma.token.count({ where: { userId: Number(user.id) } })).toBe(0);
+    expect(await countRows(server.app.db, "Token", { userId: Number(user.id) })).toBe(0);
     expectError(await server.run(WhoAmIDocument, {}, auth(token)), {
       code: "UNAUTHENTICATED",
       message: "Invalid token.",

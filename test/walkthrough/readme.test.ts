@@ -6,23 +6,25 @@ import { MeDocument, StudentsDocument } from "../generated/graphql";
 import { auth, startServer, type TestServer } from "../support/server";
 import { itWithTool } from "../support/system-tool";
 
-// README.md's "Walkthrough: the seed, translated", run as written: every
-// `http` and `npm run manage` line of that section, in order, with the real
-// httpie against a live server on a fresh database. `export NAME=<key>`
-// lines take the key the previous command printed, as the README says.
+// README.md's "Walkthrough: the seed, translated", then its "Keys that can
+// do less", run as written: every `http` and `npm run manage` line of those
+// sections, in order, with the real httpie against a live server on a fresh
+// database. `export NAME=<key>` lines take the key the previous command
+// printed, as the README says.
 
 const ROOT = join(__dirname, "..", "..");
 const HTTP = "/usr/bin/http";
-const SECTION = "## Walkthrough: the seed, translated";
+const WALKTHROUGH = "## Walkthrough: the seed, translated";
+const SCOPED = "## Keys that can do less";
 const KEY = /\b[0-9a-f]{40}\b/g;
 
 type Step = { kind: "http" | "manage"; command: string } | { kind: "export"; name: string; command: string };
 
-/** The section's shell lines (backslash continuations joined), classified. */
-export function walkthroughSteps(readme: string): Step[] {
-  const start = readme.indexOf(SECTION);
-  if (start < 0) throw new Error(`README.md has no "${SECTION}" section`);
-  const next = readme.indexOf("\n## ", start + SECTION.length);
+/** A section's shell lines (backslash continuations joined), classified. */
+export function sectionSteps(readme: string, heading: string): Step[] {
+  const start = readme.indexOf(heading);
+  if (start < 0) throw new Error(`README.md has no "${heading}" section`);
+  const next = readme.indexOf("\n## ", start + heading.length);
   const section = readme.slice(start, next < 0 ? undefined : next);
   const steps: Step[] = [];
   for (const block of section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
@@ -33,11 +35,13 @@ export function walkthroughSteps(readme: string): Step[] {
       if (exported) steps.push({ kind: "export", name: exported[1]!, command: line });
       else if (/^http /.test(line)) steps.push({ kind: "http", command: line });
       else if (/^(\w+=\S+ )*npm run manage -- /.test(line)) steps.push({ kind: "manage", command: line });
-      else throw new Error(`The walkthrough has a line this test cannot run: ${line}`);
+      else throw new Error(`"${heading}" has a line this test cannot run: ${line}`);
     }
   }
   return steps;
 }
+
+const readmeSteps = (heading: string) => sectionSteps(readFileSync(join(ROOT, "README.md"), "utf8"), heading);
 
 interface Output {
   status: number;
@@ -46,9 +50,16 @@ interface Output {
   http?: { status: number; headers: string; body: string; json?: any };
 }
 
-// What each command must answer, matched on its text. Every command needs
-// exactly one entry, so the README and this test change together.
-const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
+/** What one command must answer, matched on its text; `status`: the HTTP status when it is not 2xx. */
+interface Expectation {
+  match: RegExp;
+  status?: number;
+  check: (out: Output) => void;
+}
+
+// What each command must answer, per section. Every command needs exactly
+// one entry, so the README and this test change together.
+const EXPECTATIONS: Expectation[] = [
   {
     match: /createsuperuser/,
     check: (o) =>
@@ -148,6 +159,55 @@ const EXPECTATIONS: { match: RegExp; check: (out: Output) => void }[] = [
   },
 ];
 
+const SCOPED_EXPECTATIONS: Expectation[] = [
+  {
+    match: /obtainToken\(.*scopes: \[STUDENTS_READ\]/,
+    check: (o) =>
+      expect(o.http!.json.data.obtainToken).toEqual({
+        token: expect.stringMatching(/^[0-9a-f]{40}$/),
+        scopes: ["STUDENTS_READ"],
+        expiresAt: null,
+      }),
+  },
+  {
+    match: /READ_TOKEN.*\{ students \{/,
+    check: (o) => expect(o.http!.json.data.students).toEqual({ count: 1, results: [{ name: "Aman" }] }),
+  },
+  {
+    match: /READ_TOKEN.*createStudent\(/,
+    status: 403,
+    check: (o) =>
+      expect(o.http!.json).toEqual({
+        errors: [
+          {
+            message: "You do not have permission to perform this action.",
+            extensions: { code: "FORBIDDEN", requiredScopes: ["STUDENTS_WRITE"] },
+          },
+        ],
+      }),
+  },
+  {
+    match: /obtainToken\(.*expiresIn: "7d"/,
+    check: (o) => {
+      const { token, expiresAt } = o.http!.json.data.obtainToken;
+      expect(token).toMatch(/^[0-9a-f]{40}$/);
+      expect(Math.abs(Date.parse(expiresAt) - (Date.now() + 7 * 86400_000))).toBeLessThan(60_000);
+    },
+  },
+  {
+    match: /createToken\(.*scopes: \[STUDENTS_READ, STUDENTS_WRITE\]/,
+    check: (o) => {
+      const issued = o.http!.json.data.createToken;
+      expect(issued.scopes).toEqual(["STUDENTS_READ", "STUDENTS_WRITE"]);
+      expect(Math.abs(Date.parse(issued.expiresAt) - (Date.now() + 30 * 86400_000))).toBeLessThan(60_000);
+    },
+  },
+  {
+    match: /create-token amit --name reports --scope STUDENTS_READ --expires 30d/,
+    check: (o) => expect(o.text).toMatch(/^Generated token [0-9a-f]{40} for user amit\n$/),
+  },
+];
+
 const itHttpie = itWithTool(HTTP, "httpie");
 
 /** Runs a shell line without blocking this process: the server under test lives in it. */
@@ -166,14 +226,19 @@ function sh(
   });
 }
 
+/** Every command of `steps` has exactly one expectation: the README and this test change together. */
+function expectEachCovered(steps: Step[], expectations: Expectation[]) {
+  for (const step of steps.filter((s) => s.kind !== "export")) {
+    expect([step.command, expectations.filter((e) => e.match.test(step.command)).length]).toEqual([step.command, 1]);
+  }
+}
+
 describe("the README walkthrough", () => {
   it("has steps this test can run, each with an expectation", () => {
-    const steps = walkthroughSteps(readFileSync(join(ROOT, "README.md"), "utf8"));
+    const steps = readmeSteps(WALKTHROUGH);
     const commands = steps.filter((s) => s.kind !== "export");
     expect(commands.length).toBeGreaterThanOrEqual(15);
-    for (const step of commands) {
-      expect([step.command, EXPECTATIONS.filter((e) => e.match.test(step.command)).length]).toEqual([step.command, 1]);
-    }
+    expectEachCovered(steps, EXPECTATIONS);
     // Every way the seed gets a key, and every verb it uses, is there.
     const text = commands.map((s) => s.command).join("\n");
     for (const needed of [
@@ -186,6 +251,15 @@ describe("the README walkthrough", () => {
       "http OPTIONS",
       "http HEAD",
     ]) {
+      expect(text).toContain(needed);
+    }
+  });
+
+  it('"Keys that can do less" has steps this test can run, each with an expectation', () => {
+    const steps = readmeSteps(SCOPED);
+    expectEachCovered(steps, SCOPED_EXPECTATIONS);
+    const text = steps.map((s) => s.command).join("\n");
+    for (const needed of ["scopes: [STUDENTS_READ]", "createStudent(", 'expiresIn: "7d"', "--scope", "--expires"]) {
       expect(text).toContain(needed);
     }
   });
@@ -204,13 +278,66 @@ describe("the README walkthrough", () => {
       rmSync(home, { recursive: true, force: true });
     });
 
+    /** Runs a section's steps in order with `env` (keys exported along the way land in it). */
+    async function runSection(steps: Step[], expectations: Expectation[], env: Record<string, string>) {
+      const manage = join(ROOT, "dist", "manage", "manage.js");
+      if (!existsSync(manage)) throw new Error("dist/manage/manage.js is missing: run `npm run build` (npm test does)");
+      const port = new URL(server.url).port;
+      let previous: Output | undefined;
+      for (const step of steps) {
+        if (step.kind === "export") {
+          const keys = previous?.text.match(KEY) ?? [];
+          expect([step.command, keys.length > 0]).toEqual([step.command, true]);
+          env[step.name] = keys[keys.length - 1]!;
+          continue;
+        }
+        const [expectation] = expectations.filter((e) => e.match.test(step.command));
+        // The server listens on a free port of 127.0.0.1; `npm run manage --`
+        // is `npm run build` then this same program, already built by npm test.
+        const command =
+          step.kind === "http"
+            ? step.command
+                .replace(/^http /, `${HTTP} --check-status --ignore-stdin --pretty=none --print=hb --timeout=10 `)
+                .replace(/(?<=\s):4000(?=[/\s]|$)/g, `127.0.0.1:${port}`)
+            : step.command.replace(
+                "npm run manage --",
+                `${JSON.stringify(process.execPath)} ${JSON.stringify(manage)}`,
+              );
+        const run = await sh(command, env);
+        const out: Output = { status: run.status ?? -1, text: run.stdout };
+        if (expectation?.status === undefined) {
+          expect([step.command, run.status, run.stderr]).toEqual([step.command, 0, ""]);
+        } else {
+          // httpie's --check-status: exit 4 and a warning naming the status
+          // ("http: warning: HTTP 403 ..." or, in newer versions, "http: LogLevel.WARNING: HTTP 403 ...").
+          expect([step.command, run.status, run.stderr]).toEqual([
+            step.command,
+            4,
+            expect.stringMatching(new RegExp(`^\\s*http: \\S+: HTTP ${expectation.status} \\S+\\s*$`)),
+          ]);
+        }
+        if (step.kind === "http") {
+          const [head = "", ...rest] = run.stdout.split(/\r?\n\r?\n/);
+          const body = rest.join("\n\n").trim();
+          out.http = { status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head)?.[1]), headers: head, body };
+          expect([step.command, out.http.status < 400 ? undefined : out.http.status]).toEqual([
+            step.command,
+            expectation?.status,
+          ]);
+          if (body !== "" && /^content-type: application\/json/im.test(head)) {
+            out.http.json = JSON.parse(body);
+            if (expectation?.status === undefined)
+              expect([step.command, out.http.json.errors]).toEqual([step.command, undefined]);
+          }
+        }
+        expectation?.check(out);
+        previous = out;
+      }
+    }
+
     itHttpie(
-      "every command exits 0 and answers what the README says",
+      "every command answers what the README says: the walkthrough, then Keys that can do less",
       async () => {
-        const manage = join(ROOT, "dist", "manage", "manage.js");
-        if (!existsSync(manage))
-          throw new Error("dist/manage/manage.js is missing: run `npm run build` (npm test does)");
-        const port = new URL(server.url).port;
         const env: Record<string, string> = {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           HOME: home,
@@ -219,41 +346,7 @@ describe("the README walkthrough", () => {
           DATABASE_URL: server.app.config.DATABASE_URL.url,
           LOG_LEVEL: "silent",
         };
-        let previous: Output | undefined;
-
-        for (const step of walkthroughSteps(readFileSync(join(ROOT, "README.md"), "utf8"))) {
-          if (step.kind === "export") {
-            const keys = previous?.text.match(KEY) ?? [];
-            expect([step.command, keys.length > 0]).toEqual([step.command, true]);
-            env[step.name] = keys[keys.length - 1]!;
-            continue;
-          }
-          // The server listens on a free port of 127.0.0.1; `npm run manage --`
-          // is `npm run build` then this same program, already built by npm test.
-          const command =
-            step.kind === "http"
-              ? step.command
-                  .replace(/^http /, `${HTTP} --check-status --ignore-stdin --pretty=none --print=hb --timeout=10 `)
-                  .replace(/(?<=\s):4000(?=[/\s]|$)/g, `127.0.0.1:${port}`)
-              : step.command.replace(
-                  "npm run manage --",
-                  `${JSON.stringify(process.execPath)} ${JSON.stringify(manage)}`,
-                );
-          const run = await sh(command, env);
-          const out: Output = { status: run.status ?? -1, text: run.stdout };
-          expect([step.command, run.status, run.stderr]).toEqual([step.command, 0, ""]);
-          if (step.kind === "http") {
-            const [head = "", ...rest] = run.stdout.split(/\r?\n\r?\n/);
-            const body = rest.join("\n\n").trim();
-            out.http = { status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head)?.[1]), headers: head, body };
-            if (body !== "" && /^content-type: application\/json/im.test(head)) {
-              out.http.json = JSON.parse(body);
-              expect([step.command, out.http.json.errors]).toEqual([step.command, undefined]);
-            }
-          }
-          for (const expectation of EXPECTATIONS.filter((e) => e.match.test(step.command))) expectation.check(out);
-          previous = out;
-        }
+        await runSection(readmeSteps(WALKTHROUGH), EXPECTATIONS, env);
 
         // $TOKEN ends as amit's key, and the walkthrough left one student.
         const me = await server.run(MeDocument, {}, auth(env.TOKEN!));
@@ -264,8 +357,14 @@ describe("the README walkthrough", () => {
           count: 1,
           results: [{ id: "1", name: "Aman", roll: 1, city: "Ranchi" }],
         });
+
+        await runSection(readmeSteps(SCOPED), SCOPED_EXPECTATIONS, env);
+        // The read-only key wrote nothing; amit now has the section's four keys more.
+        expect((await server.run(StudentsDocument, {}, auth(env.TOKEN!))).body.data?.students.count).toBe(1);
+        const after = await server.run(MeDocument, {}, auth(env.TOKEN!));
+        expect(after.body.data?.myTokens.map((t) => t.name).slice(4)).toEqual(["dashboard", "ci", "ci", "reports"]);
       },
-      120_000,
+      180_000,
     );
   });
 });

@@ -4,6 +4,31 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What an audit event records. */
+export type AuthEventKind =
+  /** `manage import-django` imported users, keys and students; details: the counts. */
+  | 'DJANGO_IMPORTED'
+  /** A key was issued to the subject; details: its name, prefix, scopes and expiry. */
+  | 'KEY_ISSUED'
+  /** Keys of the subject were revoked: one (details: its prefix) or all of them (details: all, count). */
+  | 'KEY_REVOKED'
+  /** A right password (obtainToken). Actor and subject: the user. */
+  | 'LOGIN_ACCEPTED'
+  /** A wrong password, an unknown or inactive user (obtainToken), or a wrong old password (changePassword). Subject: the username given. */
+  | 'LOGIN_REFUSED'
+  /** A password check refused by LOGIN_RATE before it ran. Subject: the username given. */
+  | 'LOGIN_THROTTLED'
+  /** The subject's password was changed or set; the actor did it. */
+  | 'PASSWORD_CHANGED'
+  /** A user was created (signing up, staff, createsuperuser). */
+  | 'USER_CREATED'
+  /** A user was made inactive: their keys stop working. */
+  | 'USER_DEACTIVATED'
+  /** A user and their keys were deleted; the subject's name is kept. */
+  | 'USER_DELETED'
+  /** A user's username, email, staff status or activity changed; details: the fields. */
+  | 'USER_UPDATED';
+
 export type NewUserInput = {
   email: string;
   /** Honoured only when a staff user creates the account. */
@@ -11,6 +36,17 @@ export type NewUserInput = {
   password: string;
   username: string;
 };
+
+/** What a key may do, whatever its user may. A key without scopes (null) does all its user may. */
+export type Scope =
+  /** The key's own user: me, myTokens, revokeToken by id, revokeAllTokens, changePassword. */
+  | 'ACCOUNT'
+  /** Staff work: users and everyone's keys. Needs a staff user too. */
+  | 'ADMIN'
+  /** Read students. */
+  | 'STUDENTS_READ'
+  /** Create, change and delete students; also read them. */
+  | 'STUDENTS_WRITE';
 
 /** Full update (PUT): every field is required. */
 export type StudentInput = {
@@ -46,7 +82,7 @@ export type UserPatch = {
 
 export type AdminUserFragment = { id: string, username: string, email: string, isStaff: boolean, isActive: boolean, dateJoined: string, lastLogin: string | null };
 
-export type AdminTokenFragment = { id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } };
+export type AdminTokenFragment = { id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, scopes: Array<Scope> | null, user: { id: string, username: string } };
 
 export type AdminLoginMutationVariables = Exact<{
   username: string;
@@ -114,22 +150,24 @@ export type AdminAllTokensQueryVariables = Exact<{
 }>;
 
 
-export type AdminAllTokensQuery = { allTokens: { count: number, results: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } }> } };
+export type AdminAllTokensQuery = { allTokens: { count: number, results: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, scopes: Array<Scope> | null, user: { id: string, username: string } }> } };
 
 export type AdminUserTokensQueryVariables = Exact<{
   userId: string | number;
 }>;
 
 
-export type AdminUserTokensQuery = { tokens: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, user: { id: string, username: string } }> };
+export type AdminUserTokensQuery = { tokens: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, current: boolean, scopes: Array<Scope> | null, user: { id: string, username: string } }> };
 
 export type AdminCreateTokenMutationVariables = Exact<{
   userId: string | number;
   name?: string | null | undefined;
+  scopes?: Array<Scope> | Scope | null | undefined;
+  expiresIn?: string | null | undefined;
 }>;
 
 
-export type AdminCreateTokenMutation = { createToken: { token: string, expiresAt: string | null, user: { id: string, username: string } } };
+export type AdminCreateTokenMutation = { createToken: { token: string, expiresAt: string | null, scopes: Array<Scope> | null, user: { id: string, username: string } } };
 
 export type AdminRevokeTokenMutationVariables = Exact<{
   id: string | number;
@@ -179,6 +217,18 @@ export type AdminDeleteStudentMutationVariables = Exact<{
 
 export type AdminDeleteStudentMutation = { deleteStudent: boolean };
 
+export type AdminAuthEventsQueryVariables = Exact<{
+  kind?: AuthEventKind | null | undefined;
+  userId?: string | number | null | undefined;
+  since?: string | null | undefined;
+  until?: string | null | undefined;
+  limit?: number | null | undefined;
+  offset?: number | null | undefined;
+}>;
+
+
+export type AdminAuthEventsQuery = { authEvents: { count: number, results: Array<{ id: string, createdAt: string, kind: AuthEventKind, actorId: string | null, actorName: string | null, subjectId: string | null, subjectName: string | null, clientAddress: string | null, userAgent: string | null, requestId: string | null, details: Record<string, unknown> | null }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -217,6 +267,7 @@ export const AdminTokenFragmentDoc = new TypedDocumentString(`
   lastUsedAt
   expiresAt
   current
+  scopes
   user {
     id
     username
@@ -365,6 +416,7 @@ export const AdminAllTokensDocument = new TypedDocumentString(`
   lastUsedAt
   expiresAt
   current
+  scopes
   user {
     id
     username
@@ -384,16 +436,23 @@ export const AdminUserTokensDocument = new TypedDocumentString(`
   lastUsedAt
   expiresAt
   current
+  scopes
   user {
     id
     username
   }
 }`) as unknown as TypedDocumentString<AdminUserTokensQuery, AdminUserTokensQueryVariables>;
 export const AdminCreateTokenDocument = new TypedDocumentString(`
-    mutation AdminCreateToken($userId: ID!, $name: String) {
-  createToken(userId: $userId, name: $name) {
+    mutation AdminCreateToken($userId: ID!, $name: String, $scopes: [Scope!], $expiresIn: String) {
+  createToken(
+    userId: $userId
+    name: $name
+    scopes: $scopes
+    expiresIn: $expiresIn
+  ) {
     token
     expiresAt
+    scopes
     user {
       id
       username
@@ -470,3 +529,30 @@ export const AdminDeleteStudentDocument = new TypedDocumentString(`
   deleteStudent(id: $id)
 }
     `) as unknown as TypedDocumentString<AdminDeleteStudentMutation, AdminDeleteStudentMutationVariables>;
+export const AdminAuthEventsDocument = new TypedDocumentString(`
+    query AdminAuthEvents($kind: AuthEventKind, $userId: ID, $since: DateTime, $until: DateTime, $limit: Int, $offset: Int) {
+  authEvents(
+    kind: $kind
+    userId: $userId
+    since: $since
+    until: $until
+    limit: $limit
+    offset: $offset
+  ) {
+    count
+    results {
+      id
+      createdAt
+      kind
+      actorId
+      actorName
+      subjectId
+      subjectName
+      clientAddress
+      userAgent
+      requestId
+      details
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AdminAuthEventsQuery, AdminAuthEventsQueryVariables>;

@@ -75,10 +75,33 @@ mutation DeleteStudent($id: ID! = "1") {
 # 8 characters of a key are ever shown again.
 query Me {
   me { id username email isStaff lastLogin }
-  myTokens { id name prefix createdAt lastUsedAt expiresAt current }
+  myTokens { id name prefix createdAt lastUsedAt expiresAt scopes current }
 }
 `,
       headers: EXAMPLE_HEADERS,
+    },
+    {
+      query: `# A key that can do less: it only reads students, for 7 days
+# (scopes: ACCOUNT, STUDENTS_READ, STUDENTS_WRITE, ADMIN; each
+# root field's @requiresScopes in /schema.graphql names the one
+# it needs). Use the key, then run createStudent with it: 403,
+# with the scope it lacks in extensions.requiredScopes.
+mutation ReadOnlyKey($username: String!, $password: String!) {
+  obtainToken(
+    username: $username
+    password: $password
+    name: "read-only"
+    scopes: [STUDENTS_READ]
+    expiresIn: "7d"
+  ) {
+    token
+    expiresAt
+    scopes
+  }
+}
+`,
+      variables: json({ username: "amit", password: "P@ssrord123" }),
+      headers: json({ Authorization: "" }),
     },
   ];
 
@@ -110,7 +133,10 @@ query Me {
     for (const [field, value] of Object.entries((result && result.data) || {})) {
       if (value && typeof value.token === "string" && KEY.test(value.token)) {
         const username = value.user && value.user.username;
-        window.dispatchEvent(new CustomEvent("playground:key", { detail: { key: value.token, field, username } }));
+        const scopes = Array.isArray(value.scopes) ? value.scopes : null;
+        window.dispatchEvent(
+          new CustomEvent("playground:key", { detail: { key: value.token, field, username, scopes } }),
+        );
       }
     }
     return result;
@@ -164,6 +190,8 @@ query Me {
     if (!offer) return null;
     const short = `${offer.key.slice(0, 8)}…`;
     const who = offer.username ? ` for ${offer.username}` : "";
+    // A key with scopes says so: what it is refused is then no surprise.
+    const only = offer.scopes ? ` (only ${offer.scopes.join(", ")})` : "";
     const use = () => {
       appliedKeys.current.add(offer.key);
       if (editor.headerEditor) {
@@ -187,7 +215,7 @@ query Me {
     return h(
       "div",
       { className: "playground-key", role: "status" },
-      h("span", null, `${offer.field} returned a key${who}: `, h("code", null, short)),
+      h("span", null, `${offer.field} returned a key${who}${only}: `, h("code", null, short)),
       h("button", { type: "button", onClick: use }, "Use this key in the headers"),
     );
   }
