@@ -56,19 +56,32 @@ export function createContext(deps: ContextDependencies) {
         request.graphql.username = auth.user.username;
         await deps.throttleUser?.(auth.user.id);
       }
-      let clientAddress: string | undefined;
-      return {
-        auth,
-        // Parsed when first asked for (logins, sign-ups, audit): reads never need it.
-        get clientAddress() {
-          return (clientAddress ??= deps.clientAddress(request.ip));
-        },
-        request,
-        container: deps.container,
-      };
+      return new RequestContext(auth, request, deps.container, (ip) => deps.clientAddress(ip));
     } catch (error) {
       // Before any plugin runs: the refusal carries its own status and headers.
       throw contextRefusal(request, error);
     }
   };
+}
+
+/**
+ * The client address is parsed when first asked for (logins, sign-ups,
+ * audit): reads never need it. The getter lives on the prototype because
+ * Apollo Server copies the context's own enumerable properties into a new
+ * object for each operation (`Object.assign`), which would run an own
+ * getter at once; the copy keeps the prototype, and so the laziness.
+ */
+class RequestContext implements Context {
+  private parsedAddress: string | undefined = undefined;
+
+  constructor(
+    readonly auth: Authenticated | null,
+    readonly request: FastifyRequest,
+    readonly container: ContainerType,
+    private readonly parseAddress: (ip: string) => string,
+  ) {}
+
+  get clientAddress(): string {
+    return (this.parsedAddress ??= this.parseAddress(this.request.ip));
+  }
 }

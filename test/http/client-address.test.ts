@@ -2,6 +2,7 @@ import fc from "fast-check";
 import ipaddr from "ipaddr.js";
 import { isIP } from "node:net";
 import { ConfigError, loadConfig } from "../../src/config/config";
+import { createContext } from "../../src/graphql/context";
 import { clientKey } from "../../src/http/client-address";
 import { startServer, type TestServer } from "../support/server";
 
@@ -151,5 +152,29 @@ describe("clientKey (properties)", () => {
         if (isIP(text) === 0) expect(key).toBe(text);
       }),
     );
+  });
+});
+
+describe("the context's client address", () => {
+  // Apollo Server 5 gives each operation a copy of the context:
+  // Object.assign(Object.create(Object.getPrototypeOf(context)), context)
+  // (cloneObject in @apollo/server's ApolloServer.ts). The address must
+  // survive that copy unparsed, or every read pays for parsing it.
+  const copyAsApolloDoes = <T extends object>(context: T): T =>
+    Object.assign(Object.create(Object.getPrototypeOf(context) as object) as T, context);
+
+  it("is parsed when first asked for, once, and not by Apollo's copy of the context", async () => {
+    const parsed: string[] = [];
+    const context = createContext({
+      authenticate: () => Promise.resolve(null),
+      clientAddress: (ip) => (parsed.push(ip), clientKey(ip, 64)),
+      container: { get: () => undefined },
+    });
+    const request = { headers: {}, ip: "::ffff:10.4.0.1", graphql: {} } as unknown as Parameters<typeof context>[0];
+    const copy = copyAsApolloDoes(await context(request));
+    expect(parsed).toEqual([]);
+    expect(copy.clientAddress).toBe("10.4.0.1");
+    expect(copy.clientAddress).toBe("10.4.0.1");
+    expect(parsed).toEqual(["::ffff:10.4.0.1"]);
   });
 });
