@@ -24,8 +24,7 @@ export function restartDelay(crashes: number): number {
  * V8's garbage collector on the worker's own thread when the workers fill the
  * cores. Its parallel helper threads then find no idle core: they take turns
  * with the other workers, and a collection waits for the slowest helper
- * (measured on 2 cores, 2 workers: scavenges of up to 18 ms instead of 9,
- * a fifth more time in GC, p99 2 to 7 ms higher; see BENCHMARKS.md). With
+ * (longer scavenges and a higher p99: BENCHMARKS.md). With
  * fewer workers than cores the helpers have a core to run on, and are kept.
  */
 export function workerExecArgv(

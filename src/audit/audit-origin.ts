@@ -9,7 +9,7 @@ import type { Context } from "../graphql/context";
 // fields that record events (`@UseMiddleware(RecordsOrigin)` next to each
 // resolver), and the async context is switched off again whenever no such
 // field is running: on Node 20 it costs every promise of every request while
-// on (students 2,530 -> 2,997 req/s without it, BENCHMARKS.md). Outside one
+// on (measured in BENCHMARKS.md). Outside one
 // (a manage command, a test calling a service), the trail's own default
 // actor is used.
 

@@ -21,9 +21,9 @@ export function sentMethod(request: FastifyRequest): string {
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::\d*)?$/;
 
 /**
- * Verdicts by their input: building a URL costs about 4 µs, and every
- * request needs two or three with the same few hosts (1.3% of all CPU in the
- * bench's profile). Bounded: emptied when full, so odd hosts cannot grow it.
+ * Verdicts by their input: building a URL is costly next to a lookup, and
+ * every request needs two or three with the same few hosts (figures in
+ * BENCHMARKS.md). Bounded: emptied when full, so odd hosts cannot grow it.
  */
 function remembered(test: (key: string) => boolean, max = 256): (key: string) => boolean {
   const known = new Map<string, boolean>();
@@ -119,8 +119,8 @@ function buildsUrl(request: FastifyRequest): boolean {
 /**
  * For /graphql's methods that take no GraphQL body (OPTIONS, and the 405s):
  * their answer never depends on a body, so none is parsed, whatever its
- * content type (`Content-Type: application/json` with no body used to be a
- * 400). Node discards the unread body once the answer is sent.
+ * content type (`Content-Type: application/json` with no body must not turn
+ * an OPTIONS into a 400). Node discards the unread body once the answer is sent.
  */
 export const ignoreBody: preParsingHookHandler = async (request) => {
   request.headers["content-type"] = undefined;

@@ -146,12 +146,14 @@ export class LoginMetrics {
       labelNames: ["result"],
       registers: [registry],
     });
-    // Created up front, so every result reads 0 before it first happens.
     this.results = {
       accepted: checks.labels("accepted"),
       refused: checks.labels("refused"),
       throttled: checks.labels("throttled"),
     };
+    // Each series exported at 0 before its first event: a rate() over a series
+    // that appears only later misses that first event, and alerts on an absent one.
+    for (const result of Object.values(this.results)) result.inc(0);
     this.waits = new Counter({
       name: "auth_password_check_waits_total",
       help: "Password checks that found LOGIN_RATE's points held by checks in progress and waited for them (up to LOGIN_QUEUE_TIMEOUT) before being decided.",
@@ -243,6 +245,7 @@ export class DatabaseMetrics {
       delete: duration.labels("delete"),
       other: duration.labels("other"),
     };
+    for (const kind of Object.keys(this.kinds)) duration.zero({ kind });
   }
 
   observeStatement(kind: StatementKind, seconds: number): void {

@@ -173,14 +173,19 @@ describe("the admin in a browser", () => {
       for (const kind of ["User created", "Key issued", "Key revoked"]) await recent.getByText(kind).first().waitFor();
       await page.getByRole("link", { name: "All activity" }).click();
       await page.waitForURL(/#\/authEvents\?/);
-      // The key was issued and revoked by the staff member signed in. Waited for,
-      // not counted at once: the page can still be rendering just after the URL
-      // changed (a count taken then found no such cell once on CI).
-      await page
+      // The user's page (whose recent events have the same columns) is gone first.
+      await recent.waitFor({ state: "detached" });
+      // Filtered to her: the User filter names her, and every event is about her.
+      await eventually(async () => expect(await page.getByLabel("User").inputValue()).toBe("carol"));
+      const events = page.getByRole("row").filter({ has: page.getByTestId("event-kind") });
+      await events.first().waitFor();
+      for (const text of await events.allInnerTexts()) expect(text).toContain(`carol (#${carol!.id})`);
+      // The key was issued and revoked by the staff member signed in.
+      await events
+        .filter({ hasText: "Key revoked" })
         .getByRole("cell", { name: /^boss \(#\d+\)$/ })
         .first()
         .waitFor();
-      await page.getByRole("cell", { name: "Key revoked" }).first().waitFor();
       await page.screenshot({ path: join(ARTIFACTS, "admin-activity.png") });
       await page.getByLabel("Kind").click();
       await page.getByRole("option", { name: "Key issued" }).click();

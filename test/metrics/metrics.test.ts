@@ -96,6 +96,14 @@ describe(`metrics move by exactly what was sent (${testDatabase()})`, () => {
   });
   afterEach(() => server.close());
 
+  it("every password-check result and statement kind is exported at 0 before it first happens", async () => {
+    const fresh = await read();
+    for (const result of ["accepted", "refused", "throttled"])
+      expect(fresh.get(series("auth_password_checks_total", { result }))).toBe(0);
+    for (const kind of ["select", "insert", "update", "delete", "other"])
+      expect(fresh.has(series("db_statement_duration_seconds_count", { kind }))).toBe(true);
+  });
+
   it("GraphQL requests by type, operation, outcome and status, and their latency", async () => {
     const alice = await server.user("alice");
     const root = await server.user("root", { staff: true });
