@@ -2,6 +2,8 @@
 // better-sqlite3's SqliteError carries SQLite's extended result code,
 // pg's DatabaseError PostgreSQL's SQLSTATE and the constraint's name.
 
+import type { DB } from "../generated/kysely/database";
+
 interface DriverError {
   code?: unknown;
   constraint?: unknown;
@@ -14,8 +16,9 @@ const driverError = (error: unknown): DriverError => (typeof error === "object" 
  * True when the unique constraint on `table`.`column` was violated. SQLite
  * names the columns in its message ("UNIQUE constraint failed: Student.roll");
  * PostgreSQL names the index, which Prisma's migrations call `<Table>_<column>_key`.
+ * Both names are checked by the compiler against the generated row types.
  */
-export function isUniqueViolation(error: unknown, table: string, column: string): boolean {
+export function isUniqueViolation<T extends keyof DB>(error: unknown, table: T, column: keyof DB[T] & string): boolean {
   const e = driverError(error);
   if (e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
     const columns = String(e.message)
