@@ -36,20 +36,35 @@ describeSqlite("the SQLite connection's transactions", () => {
   it("a statement outside waits for the open transaction, and its rollback does not undo it", async () => {
     let opened!: () => void;
     const open = new Promise<void>((r) => (opened = r));
+    let sent!: () => void;
+    const dispatched = new Promise<void>((r) => (sent = r));
+    let doneOutside = 0;
+    let waitedForUs = false;
     const rolledBack = db
       .transaction(async (tx) => {
         await tx.insertInto("Student").values(student(1)).execute();
         opened();
-        // While this transaction waits, the writes below are sent.
-        await new Promise((r) => setTimeout(r, 20));
+        await dispatched;
+        // Turns of the event loop in which the writes sent meanwhile would run,
+        // inside this transaction, if nothing made them wait.
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        waitedForUs = doneOutside === 0;
         throw new Error("roll back");
       })
       .catch((e: Error) => e.message);
     await open;
     const outside = Promise.all(
-      [2, 3, 4].map((roll) => db.kysely.insertInto("Student").values(student(roll)).execute()),
+      [2, 3, 4].map((roll) =>
+        db.kysely
+          .insertInto("Student")
+          .values(student(roll))
+          .execute()
+          .then(() => doneOutside++),
+      ),
     );
+    sent();
     expect(await rolledBack).toBe("roll back");
+    expect(waitedForUs).toBe(true);
     await outside;
     const rolls = await db.kysely.selectFrom("Student").select("roll").orderBy("roll").execute();
     expect(rolls.map((r) => r.roll)).toEqual([2, 3, 4]);
