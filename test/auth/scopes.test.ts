@@ -408,6 +408,18 @@ describe("issuing a key with scopes", () => {
     expectScopeRefusal(await server.run(WhoAmIDocument, {}, auth(issued.token)), ["ACCOUNT"]);
   });
 
+  it("createToken: an expiresIn that does not parse is BAD_USER_INPUT on expiresIn, and no key", async () => {
+    const admin = await keyOf(boss.id, ["ADMIN"]);
+    const before = await countRows(server.app.db, "Token", { userId: plain.id });
+    for (const expiresIn of ["7 days", "0s", "-5m", "", "soon"]) {
+      expectError(await server.run(CreateTokenDocument, { userId: String(plain.id), expiresIn }, auth(admin)), {
+        code: "BAD_USER_INPUT",
+        fields: { expiresIn: ["Enter a duration like 90s, 30m, 12h or 30d."] },
+      });
+    }
+    expect(await countRows(server.app.db, "Token", { userId: plain.id })).toBe(before);
+  });
+
   it("ADMIN for a user who is not staff: BAD_USER_INPUT on scopes, and no key", async () => {
     const admin = await keyOf(boss.id, null);
     const before = await countRows(server.app.db, "Token", { userId: plain.id });
