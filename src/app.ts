@@ -132,6 +132,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     limitsReady: () => store.ready(),
     limitsNow: () => describeStore(store),
     async close() {
+      users.failedLoginFloor.close();
       await Promise.all([tokens.settle(), audit.close()]);
       await Promise.allSettled([store.close(), db.close()]);
     },

@@ -86,6 +86,10 @@ async function serve(config: Config, logger: Logger): Promise<void> {
 
   // Once now, then periodically: every worker prunes (the same DELETE, harmless twice).
   app.audit.keep(config.AUDIT_RETENTION);
+  // Each process learns the slowest stored hash's cost, in the background (src/users/failed-login-floor.ts).
+  app.services.users.failedLoginFloor.watch((e) =>
+    logger.warn({ err: e }, "failed-login floor: stored hashes not read"),
+  );
 
   if (cluster.isWorker) {
     // The primary prints the start-up lines once for all workers.

@@ -90,6 +90,17 @@ export async function findLoginUser(db: Executor, username: string): Promise<Log
   return row ?? null;
 }
 
+/** Stored password hashes in id order, `limit` after `afterId` (the failed-login floor reads them all). */
+export async function storedPasswords(db: Executor, afterId: number, limit: number) {
+  return db
+    .selectFrom("User")
+    .select(["id", "password"])
+    .where("id", ">", afterId)
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+}
+
 export async function findPassword(
   db: Executor,
   id: number,

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { DatabaseHandle, Executor } from "../db/database";
 import { isUniqueViolation } from "../db/errors";
 import { AuthEventKind } from "../audit/audit-kind";
@@ -5,6 +6,7 @@ import type { Audit } from "../audit/audit-trail";
 import { BadInputError, NotFoundError, MESSAGES } from "../shared/errors";
 import { searchTerms } from "../shared/search";
 import { parseId, patchFields, validate, type Nullable } from "../shared/validation";
+import { FailedLoginFloor } from "./failed-login-floor";
 import { checkStoredPassword, hashPassword, verifyAgainstDummy, verifyPassword } from "./password-hasher";
 import {
   countUsers,
@@ -17,6 +19,7 @@ import {
   rehashPassword,
   setLastLogin,
   setPasswordHash,
+  storedPasswords,
   updateUser,
   type ImportedUserRow,
   type PublicUserRow,
@@ -64,10 +67,15 @@ export interface Credentials {
 }
 
 export class UserService {
+  /** What a failed login waits for at least: the slowest stored hash's check (failed-login-floor.ts). */
+  readonly failedLoginFloor: FailedLoginFloor;
+
   constructor(
     private readonly db: DatabaseHandle,
     private readonly audit: Audit,
-  ) {}
+  ) {
+    this.failedLoginFloor = new FailedLoginFloor((after, limit) => storedPasswords(this.db.kysely, after, limit));
+  }
 
   /** The input rules of a new user, checked before any work (hashing, a transaction). */
   validateNew(input: NewUser, opts: { allowStaff: boolean }) {
@@ -128,9 +136,13 @@ export class UserService {
    * a wrong password and cannot be told apart by timing.
    */
   async verifyCredentials(username: string, password: string): Promise<Credentials | null> {
+    const started = performance.now();
     const name = normalizeUsername(username);
     const row = [...name].length <= 150 ? await findLoginUser(this.db.kysely, name) : null;
-    if (!row) return verifyAgainstDummy(password).then(() => null);
+    if (!row) {
+      await verifyAgainstDummy(password);
+      return this.failed(started);
+    }
     const { password: stored, credentialVersion, ...user } = row;
     const { ok, needsRehash } = await checkStoredPassword(stored, password);
     if (needsRehash) {
@@ -140,7 +152,13 @@ export class UserService {
       const hashed = await hashPassword(password);
       await rehashPassword(this.db.kysely, user.id, stored, hashed);
     }
-    return ok && user.isActive ? { user, credentialVersion } : null;
+    return ok && user.isActive ? { user, credentialVersion } : this.failed(started);
+  }
+
+  /** A failed check answers no sooner than the failed-login floor, whichever path it took. */
+  private async failed(started: number): Promise<null> {
+    await this.failedLoginFloor.pad(started);
+    return null;
   }
 
   /** The current password's version of an existing user, for a key issued with it. */

@@ -1,0 +1,112 @@
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { ObtainTokenDocument } from "../generated/graphql";
+import { expectError } from "../support/expect";
+import { findRow } from "../support/rows";
+import { PASSWORD, startServer, type TestServer } from "../support/server";
+
+// A failed login's time does not tell which usernames exist through the cost
+// of their stored hash: a PBKDF2 hash imported from Django costs its own
+// iterations until its user's first login replaces it, and failed logins on
+// every other path are padded to that cost once the server has learnt it
+// from the stored hashes (src/users/failed-login-floor.ts). Over HTTP, with
+// a fresh server per test.
+
+const FAILED = { code: "BAD_USER_INPUT", message: "Unable to log in with provided credentials." };
+const WRONG = "not the password 42";
+/** Django 4.2's default: a wrong password costs several times our argon2id here. */
+const ITERATIONS = 600_000;
+
+const PATHS = { unknown: "nobody-here", ours: "ours", unusable: "unusable", imported: "imported" } as const;
+type Path = keyof typeof PATHS;
+
+async function withServer(test: (server: TestServer) => Promise<void>): Promise<void> {
+  const server = await startServer({ LOGIN_RATE: "100000/min" });
+  try {
+    await server.user("ours");
+    const salt = randomBytes(9).toString("base64");
+    const hash = pbkdf2Sync(PASSWORD, salt, ITERATIONS, 32, "sha256").toString("base64");
+    await server.app.db.kysely
+      .insertInto("User")
+      .values([
+        { username: "imported", password: `pbkdf2_sha256$${ITERATIONS}$${salt}$${hash}` },
+        { username: "unusable", password: `!${randomBytes(20).toString("hex")}` },
+      ])
+      .execute();
+    await test(server);
+  } finally {
+    await server.close();
+  }
+}
+
+async function login(server: TestServer, username: string, password: string) {
+  const started = performance.now();
+  const res = await server.run(ObtainTokenDocument, { username, password });
+  return { res, ms: performance.now() - started };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Median time of a wrong password on each path, the paths taken in turn. */
+async function wrongPasswordMedians(server: TestServer, rounds = 5): Promise<Record<Path, number>> {
+  const times: Record<Path, number[]> = { unknown: [], ours: [], unusable: [], imported: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const [path, username] of Object.entries(PATHS) as [Path, string][]) {
+      const { res, ms } = await login(server, username, WRONG);
+      expectError(res, FAILED);
+      times[path].push(ms);
+    }
+  }
+  const medians = Object.fromEntries(
+    Object.entries(times).map(([path, ms]) => [path, Math.round(median(ms) * 10) / 10]),
+  ) as Record<Path, number>;
+  if (process.env.SHOW_COSTS) console.log(JSON.stringify(medians));
+  return medians;
+}
+
+describe("the failed-login floor", () => {
+  it("is what stands between an imported hash's cost and its username: without it, that user's wrong password is slower", async () => {
+    await withServer(async (server) => {
+      expect(server.app.services.users.failedLoginFloor.ms).toBe(0);
+      const medians = await wrongPasswordMedians(server);
+      expect(medians.imported).toBeGreaterThan(2 * medians.unknown);
+    });
+  }, 60_000);
+
+  it("once learnt from the stored hashes, makes every failed path take about the imported hash's time", async () => {
+    await withServer(async (server) => {
+      const floor = await server.app.services.users.failedLoginFloor.refresh();
+      expect(floor).toBeGreaterThan(0);
+      const medians = await wrongPasswordMedians(server, 3);
+      const alike = Object.fromEntries(
+        Object.entries(medians).map(([path, ms]) => [
+          path,
+          ms >= medians.imported / 1.5 && ms <= medians.imported * 1.5,
+        ]),
+      );
+      expect({ floor, medians, alike }).toMatchObject({
+        alike: { unknown: true, ours: true, unusable: true, imported: true },
+      });
+    });
+  }, 60_000);
+
+  it("never delays the right password, and falls back to our own hash's cost once the imported hash is replaced", async () => {
+    await withServer(async (server) => {
+      const floor = await server.app.services.users.failedLoginFloor.refresh();
+      // Our own hash's right password answers in its own time, under the floor (fastest of three tries).
+      const right: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { res, ms } = await login(server, "ours", PASSWORD);
+        expect(res.body.errors).toBeUndefined();
+        right.push(ms);
+      }
+      expect({ floor, right, under: Math.min(...right) < floor }).toMatchObject({ under: true });
+
+      // The imported user's first login replaces the hash with ours; the next refresh forgets its cost.
+      expect((await login(server, "imported", PASSWORD)).res.body.errors).toBeUndefined();
+      expect((await findRow(server.app.db, "User", { username: "imported" })).password).toMatch(/^\$argon2id\$/);
+      const after = await server.app.services.users.failedLoginFloor.refresh();
+      expect({ floor, after, lower: after < floor / 2 }).toMatchObject({ lower: true });
+    });
+  }, 60_000);
+});
