@@ -3,7 +3,7 @@ import type { Compilable, CompiledQuery, QueryResult } from "kysely";
 // Statements the request path sends on every request (the key lookup, a
 // student, a page) built and compiled by Kysely once per database and
 // statement shape, then sent with each request's values: building and
-// compiling a statement costs more CPU (10-20 µs) than SQLite takes to run it.
+// compiling a statement costs more CPU than SQLite takes to run it.
 // Only Kysely's public interface is used: the statement is built with
 // placeholders where the values go, compiled, and sent with
 // `executeQuery(compiled)` with the placeholders replaced by the values.

@@ -8,7 +8,7 @@ import { parseDjangoHash, verifyParsedHash, type DjangoHash } from "./django-has
 // same CPU as 19 MiB x 2, with 7 MiB less memory per login in flight, which a
 // worker's memory budget (BENCHMARKS.md) needs. The argon2 package's 64 MiB
 // defaults would take ~250 ms and cap logins at a few per second per core.
-// Hashes stored with other parameters (19 MiB x 2 before, or imported) verify
+// Hashes stored with other parameters (older settings, or imported) verify
 // with their own. @node-rs/argon2 runs each hash on libuv's thread pool, so
 // the event loop keeps serving other requests while a login is checked.
 const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 12_288, timeCost: 3, parallelism: 1 } as const;
