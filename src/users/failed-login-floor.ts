@@ -8,28 +8,35 @@ import { parseDjangoHash, verifyParsedHash, type DjangoHash } from "./django-has
 // Django keeps its own cost until its user's first login replaces it: a
 // PBKDF2 hash at Django 5's 1,000,000 iterations takes over a second, so
 // without a floor the time of a wrong password tells which usernames hold
-// one (and so exist). The floor is a wait, not CPU: the slowest cost class
-// present is measured once per process, then every failed login, the slow
-// one included, is padded to a margin above it.
+// one (and so exist). The floor is a wait, not CPU: the costliest stored
+// hash of each hasher is checked once per process (at most six checks, each
+// kept near a second by HASH_BOUNDS, however many parameter sets imported
+// data holds), then every failed login, the slow one included, is padded to
+// a margin above the slowest.
 // It is learnt from the stored hashes when the server starts and again every
 // REFRESH_MS (an import by another process is covered from then on), and
 // falls back to our own hash's cost once the imported hashes are gone.
 
-/** What a check's cost depends on: the hasher and its parameters, never the salt or digest. */
-export function costClass(parsed: DjangoHash): string {
+/**
+ * A hash's work factor, comparable within its hasher only: the hashes of one
+ * hasher are ranked by it, and only the costliest of each is measured.
+ */
+export function workFactor(parsed: DjangoHash): number {
   switch (parsed.algorithm) {
     case "pbkdf2_sha256":
     case "pbkdf2_sha1":
-      return `${parsed.algorithm}$${parsed.iterations}`;
-    case "argon2":
-      // $argon2id$v=19$m=12288,t=3,p=1$<salt>$<hash>: everything before the salt.
-      return `argon2${parsed.phc.split("$").slice(0, -2).join("$")}`;
+      return parsed.iterations;
+    case "argon2": {
+      // $argon2id$v=19$m=12288,t=3,p=1$...: memory times passes.
+      const [, m, t] = /m=(\d+),t=(\d+)/.exec(parsed.phc) ?? [];
+      return Number(m) * Number(t);
+    }
     case "bcrypt":
     case "bcrypt_sha256":
-      // $2b$12$...: the cost is the second field.
-      return `${parsed.algorithm}${parsed.bcrypt.slice(0, 7)}`;
+      // $2b$12$...: 2^cost rounds.
+      return 2 ** Number(parsed.bcrypt.slice(4, 6));
     case "scrypt":
-      return `scrypt$${parsed.n}$${parsed.r}$${parsed.p}`;
+      return parsed.n * parsed.r * parsed.p;
   }
 }
 
@@ -51,12 +58,24 @@ const MARGIN = 1.5;
 
 export class FailedLoginFloor {
   private floorMs = 0;
+  /** Measured check times by hasher and work factor. */
   private readonly measured = new Map<string, number>();
+  private checks = 0;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<number> | undefined;
   private closed = false;
 
   constructor(private readonly stored: StoredHashes) {}
+
+  /** Hashes checked to measure them since the process started. */
+  get probes(): number {
+    return this.checks;
+  }
+
+  /** What has been measured: each hasher with the work factor of the hash checked. */
+  get measuredWork(): string[] {
+    return [...this.measured.keys()];
+  }
 
   /** The current floor, in ms. */
   get ms(): number {
@@ -64,9 +83,9 @@ export class FailedLoginFloor {
   }
 
   /**
-   * Reads every stored hash, measures each cost class not measured yet in
-   * this process (one check with a wrong password, on libuv's threads), and
-   * sets the floor to the slowest class present. Concurrent calls share one run.
+   * Reads every stored hash, checks the costliest of each hasher with a wrong
+   * password (on libuv's threads; once per process for each hasher and work
+   * factor), and sets the floor from the slowest. Concurrent calls share one run.
    */
   refresh(): Promise<number> {
     this.refreshing ??= this.scan().finally(() => (this.refreshing = undefined));
@@ -74,27 +93,31 @@ export class FailedLoginFloor {
   }
 
   private async scan(): Promise<number> {
-    const examples = new Map<string, DjangoHash>();
+    // The costliest hash of each hasher: at most one probe per hasher (six),
+    // however many parameter sets imported data holds.
+    const costliest = new Map<DjangoHash["algorithm"], { parsed: DjangoHash; work: number }>();
     for (let after = 0; ;) {
       if (this.closed) return this.floorMs;
       const page = await this.stored(after, PAGE);
       for (const { password } of page) {
         const parsed = parseDjangoHash(password);
         if (!parsed) continue;
-        const key = costClass(parsed);
-        if (!examples.has(key)) examples.set(key, parsed);
+        const work = workFactor(parsed);
+        if (work > (costliest.get(parsed.algorithm)?.work ?? -1)) costliest.set(parsed.algorithm, { parsed, work });
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.id;
     }
     let slowest = 0;
-    for (const [key, parsed] of examples) {
+    for (const [algorithm, { parsed, work }] of costliest) {
+      const key = `${algorithm}:${work}`;
       let ms = this.measured.get(key);
       if (ms === undefined) {
         const started = performance.now();
         await verifyParsedHash(parsed, PROBE);
         ms = performance.now() - started;
         this.measured.set(key, ms);
+        this.checks++;
       }
       slowest = Math.max(slowest, ms);
     }

@@ -20,8 +20,11 @@ const ITERATIONS = 600_000;
 const PATHS = { unknown: "nobody-here", ours: "ours", unusable: "unusable", imported: "imported" } as const;
 type Path = keyof typeof PATHS;
 
-async function withServer(test: (server: TestServer) => Promise<void>): Promise<void> {
-  const server = await startServer({ LOGIN_RATE: "100000/min" });
+async function withServer(
+  test: (server: TestServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const server = await startServer({ LOGIN_RATE: "100000/min", ...env });
   try {
     await server.user("ours");
     const salt = randomBytes(9).toString("base64");
@@ -88,6 +91,41 @@ describe("the failed-login floor", () => {
         alike: { unknown: true, ours: true, unusable: true, imported: true },
       });
     });
+  }, 60_000);
+
+  it("checks one hash per hasher, the costliest, however many parameter sets the stored hashes use", async () => {
+    await withServer(async (server) => {
+      // Imported data may give every user a cost of their own, each within the bounds.
+      const salt = "manycosts";
+      const rows = Array.from({ length: 300 }, (_, i) => {
+        const iterations = 1000 + i;
+        const hash = pbkdf2Sync(PASSWORD, salt, iterations, 32, "sha256").toString("base64");
+        return { username: `cost${i}`, password: `pbkdf2_sha256$${iterations}$${salt}$${hash}` };
+      });
+      await server.app.db.kysely.insertInto("User").values(rows).execute();
+      const floor = server.app.services.users.failedLoginFloor;
+      await floor.refresh();
+      // Two checks, not 302: our own argon2id (12 MiB x 3 passes) and the costliest PBKDF2.
+      expect(floor.probes).toBe(2);
+      expect(floor.measuredWork.sort()).toEqual(["argon2:36864", `pbkdf2_sha256:${ITERATIONS}`]);
+    });
+  }, 60_000);
+
+  it("holds under a burst: 50 wrong passwords at once get exactly LOGIN_RATE checks, each answered at the floor, and 429s", async () => {
+    await withServer(
+      async (server) => {
+        const floor = await server.app.services.users.failedLoginFloor.refresh();
+        const answers = await Promise.all(Array.from({ length: 50 }, () => login(server, "imported", WRONG)));
+        const checked = answers.filter(({ res }) => res.body.errors?.[0]?.extensions?.code === "BAD_USER_INPUT");
+        const throttled = answers.filter(({ res }) => res.status === 429);
+        expect({ checked: checked.length, throttled: throttled.length }).toEqual({ checked: 5, throttled: 45 });
+        for (const { res, ms } of checked) {
+          expectError(res, FAILED);
+          expect(ms).toBeGreaterThanOrEqual(floor - 1);
+        }
+      },
+      { LOGIN_RATE: "5/min" },
+    );
   }, 60_000);
 
   it("never delays the right password, and falls back to our own hash's cost once the imported hash is replaced", async () => {
