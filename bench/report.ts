@@ -2,7 +2,7 @@ import { WRK } from "./load";
 import { failedAnswers } from "./figures";
 import { KEY_KINDS, LABELS as LABEL, OPERATIONS, READS } from "./scenarios";
 import { offConditions, TARGETS } from "./targets";
-import type { BenchReport, ServerRun } from "./types";
+import type { BenchReport, ScenarioResult, ServerRun } from "./types";
 
 // The printed report: the tables (the median of the runs when there are
 // several), each run's figures with its load average, the targets with
@@ -13,6 +13,21 @@ const DATABASE = { sqlite: "SQLite", postgresql: "PostgreSQL" } as const;
 const num = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits));
 const ms = (n: number | undefined) =>
   n === undefined ? "-" : !Number.isFinite(n) ? "no answer" : n < 10 ? n.toFixed(2) : n.toFixed(1);
+
+/** One scenario's row of the per-worker-count table: ours, the baseline's figures beside it, round trips. */
+const scenarioRow = (label: string, x: ScenarioResult, b: ScenarioResult | undefined, trips: number | undefined) => [
+  label,
+  num(x.rps),
+  ms(x.p50),
+  ms(x.p99),
+  String(x.non2xx + x.socketErrors),
+  String(x.graphqlErrors),
+  num(x.memory.maxProcessMB),
+  num(b?.rps),
+  ms(b?.p99),
+  b && b.rps > 0 ? `${(x.rps / b.rps).toFixed(2)}` : "-",
+  num(trips, 1),
+];
 
 function table(rows: string[][], log: (line: string) => void): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -73,35 +88,10 @@ export function printReport(report: BenchReport, log: (line: string) => void): v
     for (const name of OPERATIONS) {
       const r = run.scenarios[name];
       if (!r) continue;
-      const b = base?.scenarios[name];
-      rows.push([
-        LABEL[name],
-        num(r.rps),
-        ms(r.p50),
-        ms(r.p99),
-        String(r.non2xx + r.socketErrors),
-        String(r.graphqlErrors),
-        num(r.memory.maxProcessMB),
-        num(b?.rps),
-        ms(b?.p99),
-        b && b.rps > 0 ? `${(r.rps / b.rps).toFixed(2)}` : "-",
-        num(report.roundTrips[name], 1),
-      ]);
+      // Full keys against the baseline; scoped keys (when run) on their own.
+      rows.push(scenarioRow(LABEL[name], r, base?.scenarios[name], report.roundTrips[name]));
       const sc = run.scopedReads?.[name];
-      if (sc)
-        rows.push([
-          `${LABEL[name]}, scoped`,
-          num(sc.rps),
-          ms(sc.p50),
-          ms(sc.p99),
-          String(sc.non2xx + sc.socketErrors),
-          String(sc.graphqlErrors),
-          num(sc.memory.maxProcessMB),
-          "-",
-          "-",
-          "-",
-          num(report.roundTripsScoped?.[name], 1),
-        ]);
+      if (sc) rows.push(scenarioRow(`${LABEL[name]}, scoped`, sc, undefined, report.roundTripsScoped?.[name]));
     }
     const s = run.readsWithLogins;
     if (s) {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { onPostgres, PG_TEMPLATE_ENV } from "../support/databases";
+import { benchDatabasesLeft, PG_TEMPLATE_ENV } from "../support/databases";
 import { describePostgres } from "../support/providers";
 import { itWithTools } from "../support/system-tool";
 
@@ -50,21 +50,6 @@ const options = {
   out: null,
 } as const;
 
-function databasePrefix(lines: string[]): string {
-  const prefix = lines.map((l) => /the bench's databases are (bench_\w+)\*/.exec(l)?.[1]).find(Boolean);
-  if (!prefix) throw new Error(`the bench did not name its databases:\n${lines.join("\n")}`);
-  return prefix;
-}
-
-const databasesNamed = (prefix: string) =>
-  onPostgres(async (c) => {
-    const { rows } = await c.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-      [prefix],
-    );
-    return rows.map((r) => r.datname);
-  });
-
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -101,7 +86,7 @@ describePostgres("the bench cleans up", () => {
     expect(pids.filter(alive)).toEqual([]);
     expect(folders.length).toBeGreaterThan(0);
     expect(folders.filter((f) => existsSync(f))).toEqual([]);
-    expect(await databasesNamed(databasePrefix(lines))).toEqual([]);
+    expect(await benchDatabasesLeft(lines)).toEqual([]);
     expect(cleanup.pendingCleanups()).toEqual([]);
   });
 
@@ -118,7 +103,7 @@ describePostgres("the bench cleans up", () => {
       if (anchor === undefined) delete process.env.DRF_ANCHOR;
       else process.env.DRF_ANCHOR = anchor;
     }
-    expect(await databasesNamed(databasePrefix(lines))).toEqual([]);
+    expect(await benchDatabasesLeft(lines)).toEqual([]);
     expect(cleanup.pendingCleanups()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { runBench } from "../../bench/bench";
-import { onPostgres, PG_TEMPLATE_ENV } from "../support/databases";
+import { benchDatabasesLeft, PG_TEMPLATE_ENV } from "../support/databases";
 import { describePostgres } from "../support/providers";
 import { itWithTools } from "../support/system-tool";
 
@@ -19,22 +19,6 @@ const itWithDrfAndPgBouncer = itWithTools([
   ["/usr/sbin/pgbouncer", "pgbouncer"],
   ["/usr/bin/wrk", "wrk"],
 ]);
-
-/** The prefix of the bench's databases, from its log. */
-function databasePrefix(lines: string[]): string {
-  const prefix = lines.map((l) => /the bench's databases are (bench_\w+)\*/.exec(l)?.[1]).find(Boolean);
-  if (!prefix) throw new Error(`the bench did not name its databases:\n${lines.join("\n")}`);
-  return prefix;
-}
-
-const databasesNamed = (prefix: string) =>
-  onPostgres(async (c) => {
-    const { rows } = await c.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-      [prefix],
-    );
-    return rows.map((r) => r.datname);
-  });
 
 describePostgres("the bench on PostgreSQL", () => {
   itWithDrfAndPgBouncer(
@@ -79,7 +63,7 @@ describePostgres("the bench on PostgreSQL", () => {
       expect(targets).toContain("student(id) through PgBouncer >= 0.9 of direct");
       expect(lines.join("\n")).toMatch(/ours vs DRF \(gunicorn sync workers, PostgreSQL, CONN_MAX_AGE 60\)/);
 
-      expect(await databasesNamed(databasePrefix(lines))).toEqual([]);
+      expect(await benchDatabasesLeft(lines)).toEqual([]);
     },
   );
 });

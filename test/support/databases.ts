@@ -107,3 +107,19 @@ export async function emptyDatabaseUrl(): Promise<string> {
 export async function freshDatabaseUrl(): Promise<string> {
   return testDatabase() === "postgresql" ? freshPostgresUrl() : freshSqliteUrl();
 }
+
+/**
+ * The databases a bench run (npm run bench --db postgresql) named in its log
+ * ("the bench's databases are bench_...*") that still exist: none once it cleaned up.
+ */
+export async function benchDatabasesLeft(lines: string[]): Promise<string[]> {
+  const prefix = lines.map((l) => /the bench's databases are (bench_\w+)\*/.exec(l)?.[1]).find(Boolean);
+  if (!prefix) throw new Error(`the bench did not name its databases:\n${lines.join("\n")}`);
+  return onPostgres(async (c) => {
+    const { rows } = await c.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+      [prefix],
+    );
+    return rows.map((r) => r.datname);
+  });
+}
