@@ -8,20 +8,24 @@ import { auth, PASSWORD, startServer, type TestServer } from "../support/server"
 // (1 MB of UTF-8, just under BODY_LIMIT) used to cost about 0.5 s of
 // blocked event loop per request. Each case sends 8 such requests in
 // parallel while /healthz is polled, and again the same field filled with
-// as many bytes of ASCII, three rounds of each, and compares the cheapest; this process is the server's, so
-// process.cpuUsage() and perf_hooks.monitorEventLoopDelay measure it.
+// as many bytes of ASCII, three rounds of each, and compares the cheapest;
+// this process is the server's, so process.cpuUsage() and
+// perf_hooks.monitorEventLoopDelay measure it.
 //
 // What each case allows, exactly: every request refused (BAD_USER_INPUT, or
 // the usual failed login) with the contract's message; the Unicode burst
-// costs at most 1.5 x the CPU time of the ASCII burst + 100 ms (measured:
-// ~250 ms each, i.e. ~30 ms per 1 MB request including the client's side;
-// before, a Unicode username burst cost ~4 s); over the Unicode burst, no
-// event-loop stall above 1,000 ms and no /healthz answer slower than
-// 2,000 ms (or 3 x what the ASCII burst saw, when the machine is so loaded
-// that the ASCII burst itself took longer). CPU time is the decisive measure: the wall-clock bounds are
-// loose because the test machines are shared (a load of 20 on 2 cores
-// stretches a 25 ms task to 250 ms), so they catch only a stall like the old
-// one (0.5 s of CPU per request, /healthz stalled 2.3 s by 8 requests).
+// costs at most 2 x the CPU time of the ASCII burst + 400 ms. Decoding
+// two-byte text makes the Unicode burst about 1.5 x the ASCII one on a quiet
+// machine (both under 0.2 s for 8 requests, the client's side included),
+// and on a loaded one background GC threads and contention stretch that
+// ratio; the defect this is here for cost ~4 s of CPU per burst, far above
+// the bound. Over the Unicode burst, no event-loop stall above 1,000 ms and
+// no /healthz answer slower than 2,000 ms (or 3 x what the ASCII burst saw,
+// when the machine is so loaded that the ASCII burst itself took longer).
+// CPU time is the decisive measure: the wall-clock bounds are loose because
+// the test machines are shared (a load of 20 on 2 cores stretches a 25 ms
+// task to 250 ms), so they catch only a stall like the old one (0.5 s of
+// CPU per request, /healthz stalled 2.3 s by 8 requests).
 
 const MAX_STALL_MS = 1000;
 /** Bursts of each kind per case; the cheapest of each kind is compared. */
@@ -128,7 +132,7 @@ async function compare(make: (text: string) => string, check: (a: Sent) => void,
   const measured = { ascii, unicode };
   if (process.env.SHOW_COSTS) console.log(JSON.stringify(measured));
   expect({
-    cpu: unicode.cpuMs <= 1.5 * ascii.cpuMs + 100,
+    cpu: unicode.cpuMs <= 2 * ascii.cpuMs + 400,
     stall: unicode.stallMs < Math.max(MAX_STALL_MS, 3 * ascii.stallMs),
     healthz: unicode.healthzMs < Math.max(MAX_HEALTHZ_MS, 3 * ascii.healthzMs),
     measured,
