@@ -89,7 +89,7 @@ describeSqlite.each([1, 2])("another process holds SQLite's write lock (%i worke
     const { url, key, server } = await setUp(workers, {});
     try {
       // The same measurement without the lock, on the same server: the control.
-      const control = p99(await typenameLatencies(server, new Promise((r) => setTimeout(r, 1000))));
+      const control = await typenameLatencies(server, new Promise((r) => setTimeout(r, 1000)));
       const lock = await holdSqliteWriteLock(url);
       const released = new Promise((r) => setTimeout(r, HOLD_MS)).then(() => lock.release());
       const [latencies, responses] = await Promise.all([
@@ -102,7 +102,19 @@ describeSqlite.each([1, 2])("another process holds SQLite's write lock (%i worke
       expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
       expect(studentsIn(url)).toBe(5);
       expect(latencies.length).toBeGreaterThan(10);
-      expect(p99(latencies)).toBeLessThan(Math.max(50, 1.5 * control));
+      // A worker that waited for the lock on its event loop would hold the
+      // request in flight (they are sent one after another) for the lock's
+      // 3 s or SQLite's busy timeout: the longest answer shows it. On a quiet
+      // machine the p99 stays under 50 ms (SHOW_COSTS=1 prints it); the bound
+      // leaves room for a loaded one, whose scheduling alone passes 50 ms.
+      const seen = {
+        control: { p99: p99(control), max: Math.max(...control) },
+        locked: { p99: p99(latencies), max: Math.max(...latencies) },
+      };
+      if (process.env.SHOW_COSTS) console.log(JSON.stringify(seen));
+      expect({ seen, unblocked: seen.locked.max < Math.max(1000, 3 * seen.control.max) }).toMatchObject({
+        unblocked: true,
+      });
     } finally {
       await stopCleanly(server);
     }

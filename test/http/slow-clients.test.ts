@@ -127,8 +127,9 @@ describe("slow clients", () => {
   it("a slow body that arrives within the bound is answered as usual", async () => {
     const body = JSON.stringify({ query: "{ __typename }" });
     const head = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-    // 25 bytes, one every 40 ms: a second in all, half the bound.
-    const c = await trickle(server.url, head, body, 1000 / body.length);
+    // 25 bytes, one every 20 ms: half a second in all, a quarter of the bound
+    // (a loaded machine's timers run late, and the delays add up).
+    const c = await trickle(server.url, head, body, 500 / body.length);
     expect(c.answer?.status).toBe(200);
     expect(JSON.parse(c.answer!.body)).toEqual({ data: { __typename: "Query" } });
   });
@@ -143,8 +144,10 @@ describe("slow clients", () => {
     await conn.closed;
     const idleMs = performance.now() - idleFrom;
     expect(conn.closedBy).toBe("end");
-    // Node closes a second after the advertised time, so a client never sends on a connection being closed.
+    // Node closes a second after the advertised time, so a client never sends
+    // on a connection being closed; the rest is room for a loaded machine
+    // (without the setting, Node's own 5 s or our 72 s default would show).
     expect(idleMs).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - 50);
-    expect(idleMs).toBeLessThan(KEEP_ALIVE_MS + 1000 + 1000);
+    expect(idleMs).toBeLessThan(KEEP_ALIVE_MS + 1000 + 2500);
   });
 });

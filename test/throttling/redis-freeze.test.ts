@@ -181,7 +181,13 @@ describe(`Redis frozen (SIGSTOP) and resumed, WEB_CONCURRENCY=2 (${testDatabase(
       }
     })();
 
-    await sleep(1000);
+    // Frozen once a login has been checked against Redis (on a loaded machine one takes ~0.5 s).
+    const deadline = Date.now() + 30_000;
+    while (!sent.some((s) => s.kind === "login" && s.answer?.status === 200)) {
+      if (Date.now() > deadline) throw new Error("no login was answered within 30 s before the freeze");
+      await sleep(50);
+    }
+    await sleep(200);
     const frozenAt = Date.now();
     redis.freeze();
     await loggedByEach(server, pids, LOST);

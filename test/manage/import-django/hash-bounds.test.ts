@@ -39,12 +39,19 @@ function prefixed(prefix: string, hashes: Record<string, string>): Record<string
   return Object.fromEntries(Object.entries(hashes).map(([name, hash]) => [`${prefix}_${name}`, hash]));
 }
 
-/** A login's answer, its wall time and the share of that time the event loop was busy. */
+/**
+ * A login's answer, its wall time, the CPU time this process (the server's,
+ * hashing threads included) spent on it, and the share of its wall time the
+ * event loop was busy.
+ */
 async function login(username: string, password: string) {
   const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const res = await server.run(ObtainTokenDocument, { username, password });
-  return { res, ms: performance.now() - started, busy: performance.eventLoopUtilization(elu).utilization };
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { res, ms, cpuMs: (used.user + used.system) / 1000, busy: performance.eventLoopUtilization(elu).utilization };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -53,20 +60,23 @@ describe("hashes beyond their bounds", () => {
   const beyond = [...Object.keys(prefixed("beyond", BEYOND_BOUNDS)), ...Object.keys(prefixed("hostile", HOSTILE))];
 
   it("are never checked: the right password gets the usual failed login, in about a wrong password's time", async () => {
+    // Compared by CPU time, which a loaded machine stretches far less than
+    // wall time: a wrong password costs one argon2id check of our own.
     const normal: number[] = [];
-    for (let i = 0; i < 5; i++) normal.push((await login("normal", WRONG)).ms);
+    for (let i = 0; i < 5; i++) normal.push((await login("normal", WRONG)).cpuMs);
     const bound = 3 * median(normal) + 100;
     for (const username of beyond) {
       // Checked, the nearest of them would take 0.5 s to a second of CPU on every try; the
-      // hand-written ones, days. A busy machine can stall any one request, so the fastest of
-      // up to three tries is the one compared: a real check cannot be quick even once.
+      // hand-written ones, days. Whatever else the process did meanwhile (a collection of
+      // the worker's heap) counts too, so the cheapest of up to three tries is the one
+      // compared: a real check cannot be cheap even once.
       const tries: number[] = [];
-      while (tries.length < 3 && !tries.some((ms) => ms < bound)) {
-        const { res, ms } = await login(username, PASSWORD);
+      while (tries.length < 3 && !tries.some((cpuMs) => cpuMs < bound)) {
+        const { res, cpuMs } = await login(username, PASSWORD);
         expectError(res, FAILED);
-        tries.push(ms);
+        tries.push(Math.round(cpuMs));
       }
-      expect({ username, tries, quick: Math.min(...tries) < bound }).toMatchObject({ quick: true });
+      expect({ username, bound, tries, cheap: Math.min(...tries) < bound }).toMatchObject({ cheap: true });
     }
   }, 60_000);
 
@@ -93,13 +103,15 @@ describe("hashes within their bounds", () => {
       const username = `default_${name}`;
       const wrong = await login(username, WRONG);
       expectError(wrong.res, FAILED);
-      // The check runs on libuv's threads: the event loop is busy for a small part of the login.
+      // The check runs on libuv's threads: the event loop is busy for a small
+      // part of the login (about a fifth; a check on the loop keeps it 0.9 or
+      // more busy). The bound leaves room for a collection of the worker's heap.
       if (process.env.SHOW_COSTS) console.log(JSON.stringify({ name, ms: wrong.ms, busy: wrong.busy }));
-      expect({ name, ms: wrong.ms, busy: wrong.busy, offLoop: wrong.busy < 0.5 }).toMatchObject({ offLoop: true });
+      expect({ name, ms: wrong.ms, busy: wrong.busy, offLoop: wrong.busy < 0.75 }).toMatchObject({ offLoop: true });
 
       const right = await login(username, PASSWORD);
       expect(right.res.body.errors).toBeUndefined();
-      expect(right.busy).toBeLessThan(0.5);
+      expect(right.busy).toBeLessThan(0.75);
       const stored = await findRow(server.app.db, "User", { username });
       expect(stored.password).toMatch(/^\$argon2id\$v=19\$m=12288,t=3,p=1\$/);
     },
