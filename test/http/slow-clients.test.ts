@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig } from "../../src/config/config";
 import { TypenameDocument } from "../generated/graphql";
 import { RawConnection, parseResponse } from "../support/raw-http";
-import { startServer, type TestServer } from "../support/server";
+import { freshDatabaseUrl } from "../support/databases";
+import { startProcess, stopCleanly } from "../support/processes";
+import { runAt, startServer, type TestServer } from "../support/server";
 
 // REQUEST_TIMEOUT bounds the time a client may take to send a whole request,
 // headers and body; KEEP_ALIVE_TIMEOUT the time a connection may sit idle
@@ -64,55 +66,95 @@ async function trickle(url: string, head: string, rest: string, everyMs: number)
   return { closedAt, afterMs: closedAt - opened, bytesSent: sent, answer: parseResponse(received)?.response ?? null };
 }
 
+/** A server under test: in this process, or `npm start`'s processes. */
+interface Target {
+  url: string;
+  typename(): Promise<{ status: number; body: unknown }>;
+  close(): Promise<unknown>;
+}
+
+const SETTINGS = { REQUEST_TIMEOUT: `${BOUND_MS / 1000}s`, KEEP_ALIVE_TIMEOUT: `${KEEP_ALIVE_MS / 1000}s` };
+
+async function inProcess(): Promise<Target & { server: TestServer }> {
+  const server = await startServer(SETTINGS);
+  return { server, url: server.url, typename: () => server.run(TypenameDocument), close: () => server.close() };
+}
+
+/** WEB_CONCURRENCY=2: the primary hands each connection to a worker, whose own bounds apply. */
+async function twoWorkers(): Promise<Target> {
+  const server = await startProcess({ ...SETTINGS, DATABASE_URL: await freshDatabaseUrl(), WEB_CONCURRENCY: "2" });
+  return { url: server.url, typename: () => runAt(server.url, TypenameDocument), close: () => stopCleanly(server) };
+}
+
+/**
+ * TRICKLERS connections send a body a byte every 200 ms while an ordinary
+ * client keeps calling: each trickler gets 408 once the bound has passed,
+ * and the ordinary client is answered while all of them are still open.
+ */
+async function trickleWhileServing(target: Target) {
+  const body = JSON.stringify({ query: "{ __typename }" }).padEnd(1000);
+  const head = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  // Warm: the first request (of each worker) compiles what the others reuse.
+  for (let i = 0; i < 4; i++) expect((await target.typename()).status).toBe(200);
+  const started = performance.now();
+  const slow = Promise.all(Array.from({ length: TRICKLERS }, () => trickle(target.url, head, body, 200)));
+  let slowDone = false;
+  void slow.then(() => (slowDone = true));
+
+  // An ordinary client meanwhile, one request after another.
+  const latencies: number[] = [];
+  const answeredAt: number[] = [];
+  while (!slowDone && performance.now() - started < BOUND_MS + LATE_MS + 5000) {
+    const t = performance.now();
+    const res = await target.typename();
+    latencies.push(performance.now() - t);
+    answeredAt.push(performance.now());
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: { __typename: "Query" } });
+  }
+  const closed = await slow;
+
+  for (const c of closed) {
+    expect(c.answer).toMatchObject({ status: 408, headers: { connection: "close" } });
+    expect(JSON.parse(c.answer!.body)).toEqual(TIMEOUT_BODY);
+    // Still sending when the bound came: not one of them had finished its body.
+    expect(c.bytesSent).toBeLessThan(body.length);
+    expect(c.afterMs).toBeGreaterThanOrEqual(BOUND_MS - 50);
+    expect(c.afterMs).toBeLessThan(BOUND_MS + LATE_MS);
+  }
+  // The race happened: the ordinary client was served while all of them were still open.
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const figures = { requests: latencies.length, p50: p(0.5), p99: p(0.99), max: sorted.at(-1) };
+  if (process.env.SHOW_COSTS) console.log(JSON.stringify(figures));
+  const firstClose = Math.min(...closed.map((c) => c.closedAt));
+  const whileAllOpen = answeredAt.filter((at) => at < firstClose).length;
+  // The figures ride along, so a failure shows them.
+  expect({ servedWhileAllOpen: whileAllOpen > 0, whileAllOpen, figures }).toMatchObject({ servedWhileAllOpen: true });
+}
+
+describe("slow clients, WEB_CONCURRENCY=2", () => {
+  it(`${TRICKLERS} bodies trickling a byte every 200 ms are answered 408 by the workers after the bound, while others are served`, async () => {
+    const target = await twoWorkers();
+    try {
+      await trickleWhileServing(target);
+    } finally {
+      await target.close();
+    }
+  }, 120_000);
+});
+
 describe("slow clients", () => {
+  let target: Awaited<ReturnType<typeof inProcess>>;
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({
-      REQUEST_TIMEOUT: `${BOUND_MS / 1000}s`,
-      KEEP_ALIVE_TIMEOUT: `${KEEP_ALIVE_MS / 1000}s`,
-    });
+    target = await inProcess();
+    server = target.server;
   });
-  afterAll(() => server.close());
+  afterAll(() => target.close());
 
   it(`${TRICKLERS} bodies trickling a byte every 200 ms are answered 408 and closed after the bound, while others are served`, async () => {
-    const body = JSON.stringify({ query: "{ __typename }" }).padEnd(1000);
-    const head = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-    expect((await server.run(TypenameDocument)).status).toBe(200); // warm: the first request compiles what the others reuse
-    const started = performance.now();
-    const slow = Promise.all(Array.from({ length: TRICKLERS }, () => trickle(server.url, head, body, 200)));
-    let slowDone = false;
-    void slow.then(() => (slowDone = true));
-
-    // An ordinary client meanwhile, one request after another.
-    const latencies: number[] = [];
-    const answeredAt: number[] = [];
-    while (!slowDone && performance.now() - started < BOUND_MS + LATE_MS + 5000) {
-      const t = performance.now();
-      const res = await server.run(TypenameDocument);
-      latencies.push(performance.now() - t);
-      answeredAt.push(performance.now());
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({ data: { __typename: "Query" } });
-    }
-    const closed = await slow;
-
-    for (const c of closed) {
-      expect(c.answer).toMatchObject({ status: 408, headers: { connection: "close" } });
-      expect(JSON.parse(c.answer!.body)).toEqual(TIMEOUT_BODY);
-      // Still sending when the bound came: not one of them had finished its body.
-      expect(c.bytesSent).toBeLessThan(body.length);
-      expect(c.afterMs).toBeGreaterThanOrEqual(BOUND_MS - 50);
-      expect(c.afterMs).toBeLessThan(BOUND_MS + LATE_MS);
-    }
-    // The race happened: the ordinary client was served while all of them were still open.
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-    const figures = { requests: latencies.length, p50: p(0.5), p99: p(0.99), max: sorted.at(-1) };
-    if (process.env.SHOW_COSTS) console.log(JSON.stringify(figures));
-    const firstClose = Math.min(...closed.map((c) => c.closedAt));
-    const whileAllOpen = answeredAt.filter((at) => at < firstClose).length;
-    // The figures ride along, so a failure shows them.
-    expect({ servedWhileAllOpen: whileAllOpen > 0, whileAllOpen, figures }).toMatchObject({ servedWhileAllOpen: true });
+    await trickleWhileServing(target);
   }, 30_000);
 
   it("headers trickling a byte every 200 ms get the same 408 after the bound", async () => {
