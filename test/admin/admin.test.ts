@@ -302,15 +302,21 @@ describe("the admin in a browser", () => {
 
       // The list shows it with its scope; its own Revoke button revokes it alone.
       await page.getByRole("button", { name: "Done" }).click();
+      // Its backdrop covers the page while it fades out.
+      await page.getByRole("dialog").waitFor({ state: "detached" });
       const keys = page.locator('[aria-labelledby="keys-title"]');
       const rows = size === "phone" ? keys.getByTestId("key-row") : keys.getByRole("row");
       const mine = rows.filter({ hasText: key.slice(0, 8) });
       await mine.getByText("STUDENTS_READ").waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `admin-scoped-keys-${size}.png`), fullPage: true });
       // Scrolled to the end of the key list, that end and its last Revoke button are uncovered:
-      // what is drawn at their points is themselves (no sticky toolbar, no notice).
-      await page.evaluate(`document.querySelector('[aria-labelledby="keys-title"]').scrollIntoView({ block: "end" })`);
-      const reachable = await page.evaluate<{ section: boolean; lastRevoke: boolean }>(`(() => {
+      // what is drawn at their points is themselves (no sticky toolbar, no notice). Asked
+      // again until the page has settled (a loaded machine renders late); a cover stays.
+      await eventually(async () => {
+        await page.evaluate(
+          `document.querySelector('[aria-labelledby="keys-title"]').scrollIntoView({ block: "end" })`,
+        );
+        const reachable = await page.evaluate<{ section: boolean; lastRevoke: boolean }>(`(() => {
         const on = (el, x, y) => y < window.innerHeight && el.contains(document.elementFromPoint(x, y));
         const section = document.querySelector('[aria-labelledby="keys-title"]').getBoundingClientRect();
         const revoke = [...document.querySelectorAll('[aria-labelledby="keys-title"] button')]
@@ -321,7 +327,8 @@ describe("the admin in a browser", () => {
           lastRevoke: on(revoke, r.left + r.width / 2, r.top + r.height / 2),
         };
       })()`);
-      expect(reachable).toEqual({ section: true, lastRevoke: true });
+        expect(reachable).toEqual({ section: true, lastRevoke: true });
+      });
       await mine.getByRole("button", { name: "Revoke" }).click();
       await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
       await page.getByText("Key revoked", { exact: true }).waitFor();
