@@ -20,20 +20,23 @@ export function restartDelay(crashes: number): number {
 }
 
 /**
- * The Node flags of each worker: the primary's (npm start's heap flags), and
- * V8's garbage collector on the worker's own thread when the workers fill the
- * cores. Its parallel helper threads then find no idle core: they take turns
- * with the other workers, and a collection waits for the slowest helper
- * (longer scavenges and a higher p99: BENCHMARKS.md). With
- * fewer workers than cores the helpers have a core to run on, and are kept.
+ * The Node flags of each worker: the primary's (npm start's heap flags), and,
+ * on Node before 24, V8's garbage collector on the worker's own thread when
+ * the workers fill the cores. Its parallel helper threads then find no idle
+ * core: they take turns with the other workers, and a collection waits for
+ * the slowest helper (longer scavenges and a higher p99). On Node 24 the
+ * same flag does the opposite: slower reads, a doubled p99 and a third more
+ * memory per worker (BENCHMARKS.md), so its workers keep their helpers.
+ * With fewer workers than cores the helpers have a core to run on, and are kept.
  */
 export function workerExecArgv(
   workers: number,
   cores = availableParallelism(),
   primary: readonly string[] = process.execArgv,
+  nodeMajor = Number(process.versions.node.split(".")[0]),
 ): string[] {
   const flag = "--single-threaded-gc";
-  return workers >= cores && !primary.includes(flag) ? [...primary, flag] : [...primary];
+  return workers >= cores && nodeMajor < 24 && !primary.includes(flag) ? [...primary, flag] : [...primary];
 }
 
 /** What a worker tells the primary before it listens: where it counts limits at that moment. */

@@ -54,8 +54,8 @@ describe(`WEB_CONCURRENCY=2 (${testDatabase()})`, () => {
       return pids.size === 2 ? [...pids] : undefined;
     }, "two workers");
     expect(first).not.toContain(server.pid);
-    // Two workers fill this machine's cores or not: V8's GC threads follow.
-    const singleThreadedGc = 2 >= availableParallelism();
+    // Two workers fill this machine's cores or not: V8's GC threads follow (on Node before 24).
+    const singleThreadedGc = 2 >= availableParallelism() && Number(process.versions.node.split(".")[0]) < 24;
     for (const pid of first)
       expect(procStrings(pid, "cmdline").includes("--single-threaded-gc")).toBe(singleThreadedGc);
     expect(procStrings(server.pid, "cmdline").includes("--single-threaded-gc")).toBe(false);
@@ -120,17 +120,26 @@ describe("restartDelay", () => {
 
 describe("workerExecArgv", () => {
   const primary = ["--max-semi-space-size=4", "--heap-growing-percent=20"];
-  it("keeps the primary's flags, and runs V8's GC single-threaded once the workers fill the cores", () => {
-    expect(workerExecArgv(2, 2, primary)).toEqual([...primary, "--single-threaded-gc"]);
-    expect(workerExecArgv(8, 4, primary)).toEqual([...primary, "--single-threaded-gc"]);
-    expect(workerExecArgv(2, 4, primary)).toEqual(primary);
-    expect(workerExecArgv(1, 1, [])).toEqual(["--single-threaded-gc"]);
+  it("keeps the primary's flags, and on Node 20 and 22 runs V8's GC single-threaded once the workers fill the cores", () => {
+    for (const node of [20, 22]) {
+      expect(workerExecArgv(2, 2, primary, node)).toEqual([...primary, "--single-threaded-gc"]);
+      expect(workerExecArgv(8, 4, primary, node)).toEqual([...primary, "--single-threaded-gc"]);
+      expect(workerExecArgv(2, 4, primary, node)).toEqual(primary);
+      expect(workerExecArgv(1, 1, [], node)).toEqual(["--single-threaded-gc"]);
+    }
+  });
+  it("on Node 24 and later keeps V8's GC helper threads, where the flag costs throughput and memory", () => {
+    for (const node of [24, 25]) {
+      expect(workerExecArgv(2, 2, primary, node)).toEqual(primary);
+      expect(workerExecArgv(8, 4, primary, node)).toEqual(primary);
+    }
   });
   it("does not repeat a flag the operator already gave, nor change the primary's list", () => {
     const given = [...primary, "--single-threaded-gc"];
-    expect(workerExecArgv(2, 2, given)).toEqual(given);
+    expect(workerExecArgv(2, 2, given, 20)).toEqual(given);
+    expect(workerExecArgv(2, 2, given, 24)).toEqual(given);
     const before = [...primary];
-    workerExecArgv(2, 2, before);
+    workerExecArgv(2, 2, before, 20);
     expect(before).toEqual(primary);
   });
 });
