@@ -25,7 +25,7 @@ export function restartDelay(crashes: number): number {
  * the workers fill the cores. Its parallel helper threads then find no idle
  * core: they take turns with the other workers, and a collection waits for
  * the slowest helper (longer scavenges and a higher p99). On Node 24 the
- * same flag does the opposite: slower reads, a doubled p99 and a third more
+ * same flag does the opposite: slower reads, a higher p99 and a third more
  * memory per worker (BENCHMARKS.md), so its workers keep their helpers.
  * With fewer workers than cores the helpers have a core to run on, and are kept.
  */
