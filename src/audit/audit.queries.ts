@@ -1,6 +1,6 @@
 import type { Selectable } from "kysely";
 import type { Executor } from "../db/database";
-import { TOTAL, toPage, type Page } from "../db/page";
+import { TOTAL, pageBound, toPage, type Page } from "../db/page";
 import type { DB } from "../generated/kysely/database";
 
 // Every statement on the AuthEvent table. Every column is checked by the
@@ -73,8 +73,8 @@ export async function pageOfEvents(db: Executor, f: EventFilter): Promise<Page<A
     .select(counted().as(TOTAL))
     .orderBy("createdAt", "desc")
     .orderBy("id", "desc")
-    .limit(f.limit)
-    .offset(f.offset)
+    .limit(pageBound(f.limit))
+    .offset(pageBound(f.offset))
     .execute();
   return toPage(rows, f.offset, async () => Number((await counted().executeTakeFirstOrThrow()).n));
 }

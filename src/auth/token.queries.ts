@@ -2,7 +2,7 @@ import type { Database } from "../db/database-url";
 import { arg, runPrepared } from "../db/compiled";
 import type { Executor } from "../db/database";
 import type { TokenModel } from "../db/models";
-import { TOTAL, toPage, type Page } from "../db/page";
+import { TOTAL, pageBound, toPage, type Page } from "../db/page";
 import { containsTerm } from "../db/search";
 import type { AuthUser } from "../graphql/context";
 import { PUBLIC_USER_COLUMNS } from "../users/user.queries";
@@ -128,8 +128,8 @@ export async function pageOfTokens(
   const rows = await matching(tokensWithUsers(db))
     .select(counted().as(TOTAL))
     .orderBy("t.id", "desc")
-    .limit(q.limit)
-    .offset(q.offset)
+    .limit(pageBound(q.limit))
+    .offset(pageBound(q.offset))
     .execute();
   const page = await toPage(rows, q.offset, async () => Number((await counted().executeTakeFirstOrThrow()).n));
   return { count: page.count, results: page.results.map(nest) };

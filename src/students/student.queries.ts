@@ -3,7 +3,7 @@ import type { Database } from "../db/database-url";
 import { arg, runPrepared } from "../db/compiled";
 import type { Executor } from "../db/database";
 import type { StudentModel } from "../db/models";
-import { TOTAL, toPage, type Page } from "../db/page";
+import { TOTAL, pageBound, toPage, type Page } from "../db/page";
 import { containsEveryTerm } from "../db/search";
 import type { DB } from "../generated/kysely/database";
 import { STUDENT_ORDER, type StudentOrder } from "./student.type";
@@ -52,8 +52,8 @@ export async function listStudents(
       .select(q.columns)
       .orderBy(column, direction)
       .$if(column !== "id", (s) => s.orderBy("id", direction))
-      .limit(limit)
-      .offset(offset);
+      .limit(pageBound(limit))
+      .offset(pageBound(offset));
   if (q.terms.length === 0) {
     // The seed's list as a client pages through it: one statement text per order, prepared once.
     const shape = `students:${q.order}:${q.count ? "count" : "page"}:${q.columns.join(",")}`;

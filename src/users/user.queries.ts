@@ -2,7 +2,7 @@ import type { Updateable } from "kysely";
 import type { Database } from "../db/database-url";
 import type { Executor } from "../db/database";
 import type { UserModel } from "../db/models";
-import { TOTAL, toPage, type Page } from "../db/page";
+import { TOTAL, pageBound, toPage, type Page } from "../db/page";
 import { containsEveryTerm } from "../db/search";
 import type { DB } from "../generated/kysely/database";
 import { USER_ORDER, type UserOrder } from "./user.type";
@@ -50,8 +50,8 @@ export async function listUsers(
     .select(counted().as(TOTAL))
     .orderBy(column, direction)
     .$if(column !== "id", (q) => q.orderBy("id", direction))
-    .limit(f.limit)
-    .offset(f.offset)
+    .limit(pageBound(f.limit))
+    .offset(pageBound(f.offset))
     .execute();
   return toPage(rows, f.offset, async () => Number((await counted().executeTakeFirstOrThrow()).n));
 }
@@ -97,7 +97,7 @@ export async function storedPasswords(db: Executor, afterId: number, limit: numb
     .select(["id", "password"])
     .where("id", ">", afterId)
     .orderBy("id")
-    .limit(limit)
+    .limit(pageBound(limit))
     .execute();
 }
 
