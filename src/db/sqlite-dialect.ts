@@ -88,8 +88,26 @@ function bind(value: unknown): unknown {
 
 interface Prepared {
   statement: Sqlite.Statement;
-  /** The declared type's decoder per result column, or null when no column needs one. */
-  decoders: { name: string; decode: Decode }[] | null;
+  /** A reader's result columns, in order, each with its declared type's decoder; null for a writer. */
+  columns: { name: string; decode: Decode }[] | null;
+}
+
+/**
+ * A reader's rows as objects, built here from the arrays `raw` mode returns.
+ * better-sqlite3 builds each row object through V8's C++ API, one property
+ * (and one hidden-class transition, one internalised name) at a time; the
+ * same loop in JavaScript costs a fraction of that (BENCHMARKS.md). As with
+ * better-sqlite3's own objects, a later column of the same name wins.
+ */
+function toObjects(rows: unknown[][], columns: { name: string; decode: Decode }[]): Record<string, unknown>[] {
+  return rows.map((row) => {
+    const object: Record<string, unknown> = {};
+    for (let c = 0; c < columns.length; c++) {
+      const { name, decode } = columns[c]!;
+      object[name] = decode ? decode(row[c]) : row[c];
+    }
+    return object;
+  });
 }
 
 /** Statement texts kept prepared; the request path has a few dozen. */
@@ -201,15 +219,11 @@ class SqliteDriver implements Driver {
 
   run<R>(query: CompiledQuery): QueryResult<R> {
     const started = this.options.onStatement ? performance.now() : 0;
-    const { statement, decoders } = this.prepare(query.sql);
+    const { statement, columns } = this.prepare(query.sql);
     const parameters = query.parameters.map(bind);
     let result: QueryResult<R>;
-    if (statement.reader) {
-      const rows = statement.all(parameters) as Record<string, unknown>[];
-      if (decoders) {
-        for (const row of rows) for (const { name, decode } of decoders) if (decode) row[name] = decode(row[name]);
-      }
-      result = { rows: rows as R[] };
+    if (columns) {
+      result = { rows: toObjects(statement.all(parameters) as unknown[][], columns) as R[] };
     } else {
       const { changes, lastInsertRowid } = statement.run(parameters);
       result = { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
@@ -227,12 +241,12 @@ class SqliteDriver implements Driver {
       return prepared;
     }
     const statement = this.connection().prepare(sql);
-    let decoders: Prepared["decoders"] = null;
+    let columns: Prepared["columns"] = null;
     if (statement.reader) {
-      const columns = statement.columns().map((c) => ({ name: c.name, decode: decoderFor(c.type) }));
-      if (columns.some((c) => c.decode)) decoders = columns;
+      columns = statement.columns().map((c) => ({ name: c.name, decode: decoderFor(c.type) }));
+      statement.raw(true);
     }
-    prepared = { statement, decoders };
+    prepared = { statement, columns };
     this.prepared.set(sql, prepared);
     if (this.prepared.size > STATEMENT_CACHE_SIZE) this.prepared.delete(this.prepared.keys().next().value!);
     return prepared;
