@@ -4,6 +4,7 @@ import type { Executor } from "../db/database";
 import type { TokenModel } from "../db/models";
 import { TOTAL, pageBound, toPage, type Page } from "../db/page";
 import { containsTerm } from "../db/search";
+import { unplanned } from "../db/unplanned";
 import type { AuthUser } from "../graphql/context";
 import { PUBLIC_USER_COLUMNS } from "../users/user.queries";
 
@@ -29,7 +30,8 @@ export async function findByDigest(db: Executor, digest: string): Promise<TokenW
         .innerJoin("User as u", "u.id", "t.userId")
         .select(["t.id as tokenId", "t.expiresAt", "t.lastUsedAt", "t.scopes"])
         .select(PUBLIC_USER_COLUMNS.map((c) => `u.${c}` as const))
-        .where("t.digest", "=", arg<string>(0)),
+        // Unplanned: after ANALYZE, SQLite would recompile this, the statement of every request, on every run.
+        .where("t.digest", "=", unplanned(arg<string>(0), "text")),
     [digest],
   );
   return rows[0] ?? null;

@@ -4,18 +4,12 @@
 // materialising every matching row before LIMIT; see BENCHMARKS.md.) Only a
 // page past the end (no row to carry the count) costs a second statement.
 
-import { sql, type RawBuilder } from "kysely";
+import type { RawBuilder } from "kysely";
+import { unplanned } from "./unplanned";
 
-/**
- * A LIMIT or OFFSET value, bound through a CAST. SQLite's planner reads the
- * value bound to a bare `LIMIT ?` (to size its sort), and a statement whose
- * plan may depend on a bound value is compiled again after every new binding
- * (sqlite3_prepare_v2's rule): every run of a page statement would parse and
- * plan it afresh, about a quarter of its time (BENCHMARKS.md). The planner
- * does not look through a CAST; the rows are the same.
- */
+/** A LIMIT or OFFSET value, which SQLite would otherwise recompile the page statement for (unplanned.ts). */
 export function pageBound(value: number): RawBuilder<number> {
-  return sql<number>`cast(${value} as integer)`;
+  return unplanned(value, "integer");
 }
 
 export interface Page<Row> {
