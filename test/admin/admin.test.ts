@@ -247,6 +247,10 @@ describe("the admin in a browser", () => {
         await page.getByRole("button", { name: "Delete" }).click();
         await page.getByRole("dialog").getByRole("button", { name: "Confirm" }).click();
         await eventually(async () => expect((await server.app.services.students.list({})).count).toBe(2));
+        // Gone from the list the page goes back to (the row leaves the
+        // database before the page has the answer, so wait for the list).
+        await page.waitForURL(/#\/students(\?|$)/);
+        await page.getByRole("cell", { name: "Ada King" }).waitFor();
         await eventually(async () => expect(await page.getByRole("cell", { name: "Emmy Noether" }).count()).toBe(0));
 
         // Phone size.
