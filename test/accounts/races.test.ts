@@ -24,25 +24,37 @@ afterAll(() => server.close());
 
 const NEW_PASSWORD = "Another-Long-Pass-42";
 const LOGINS = 30;
+/** Most logins a round sends: under TOKEN_LIMIT_PER_USER (100), so no refusal is the key limit's. */
+const MAX_LOGINS = 80;
+/** Between two of the logins sent while the change is in flight. */
+const STREAM_GAP_MS = 3;
 /** Rounds tried until one shows the race; each round is a new user. */
 const MAX_ROUNDS = 10;
 
 /**
  * Logins in flight around a password change: `first` of them are sent before
- * it, the rest after, so the change's own password checks queue among theirs
- * on the thread pool and it commits while logins are between their check and
- * their key. Where the change lands among them depends on the machine and
- * the database: each round moves the split. Returns the keys the logins
- * obtained and how many were refused.
+ * it, the rest right after, so the change's own password checks queue among
+ * theirs on the thread pool and it commits while logins are between their
+ * check and their key. Where it lands among that burst depends on the machine
+ * and the database (each round moves the split), and on a fast store every
+ * login of the burst can be checked and keyed before it commits; so more
+ * logins follow, a few ms apart, for as long as the change is in flight.
+ * Returns the keys the logins obtained and how many were refused.
  */
 async function loginsAround(username: string, password: string, change: () => Promise<void>, first = LOGINS / 2) {
   const login = () => server.run(RaceLoginDocument, { username, password });
   // One login answered first: a process takes one username's logins in turn
   // (see LoginThrottle), so without it the change can land before any of them.
   const answered = await login();
-  const before = Array.from({ length: first - 1 }, login);
-  const changed = change();
-  const answers = [answered, ...(await Promise.all([...before, ...Array.from({ length: LOGINS - first }, login)]))];
+  const sent = Array.from({ length: first - 1 }, login);
+  let changing = true;
+  const changed = change().finally(() => (changing = false));
+  sent.push(...Array.from({ length: LOGINS - first }, login));
+  while (changing && sent.length < MAX_LOGINS - 1) {
+    await new Promise((resolve) => setTimeout(resolve, STREAM_GAP_MS));
+    if (changing) sent.push(login());
+  }
+  const answers = [answered, ...(await Promise.all(sent))];
   await changed;
   const keys = answers.flatMap((a) => (a.body.data?.obtainToken ? [a.body.data.obtainToken.token] : []));
   for (const a of answers) {
