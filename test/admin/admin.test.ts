@@ -1,7 +1,7 @@
 import { countRows, findRow } from "../support/rows";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Page, type Request } from "playwright-core";
 import { startServer, type TestServer } from "../support/server";
 import { ARTIFACTS, CHROMIUM, eventually as settle, itChromium } from "../support/browser";
 
@@ -28,7 +28,19 @@ async function watchedPage(browser: Browser, origin: string, viewport: { width: 
     if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("crash", () => problems.push("the page crashed"));
+  // Not a failure by itself (a navigation aborts the requests in flight), but
+  // part of what a failed step reports.
+  const failedRequests: string[] = [];
+  page.on("requestfailed", (request) =>
+    failedRequests.push(`  +${Date.now() - started} ms ${request.url()}: ${request.failure()?.errorText}`),
+  );
+  // GraphQL requests sent and not answered yet, with when they were sent.
+  const pending = new Map<Request, number>();
+  page.on("requestfinished", (request) => pending.delete(request));
+  page.on("requestfailed", (request) => pending.delete(request));
   page.on("request", (request) => {
+    if (request.url().endsWith("/graphql")) pending.set(request, Date.now() - started);
     const url = new URL(request.url());
     if (url.protocol !== "data:" && url.origin !== origin) problems.push(`request off the server: ${request.url()}`);
   });
@@ -59,6 +71,11 @@ async function watchedPage(browser: Browser, origin: string, viewport: { width: 
       const trail = graphql.map((r) => `  +${r.at} ms ${r.operation} ${r.status}${r.error ? `: ${r.error}` : ""}`);
       const context = [`at ${page.url()} (screenshot ${shot})`, "the page's GraphQL requests:", ...trail];
       if (problems.length) context.push("problems:", ...problems.map((p) => `  ${p}`));
+      if (failedRequests.length) context.push("requests that failed:", ...failedRequests);
+      for (const [request, at] of pending) {
+        const operation = /(?:query|mutation) (\w+)/.exec(request.postData() ?? "")?.[1] ?? "?";
+        context.push(`  +${at} ms ${operation}: sent, no answer yet`);
+      }
       if (e instanceof Error) {
         // Jest prints the stack, which holds the message as it was when thrown.
         const note = `\n\n${context.join("\n")}`;
