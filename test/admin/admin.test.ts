@@ -19,6 +19,9 @@ const PASSWORD = "P@ssrord123";
 const ME = "query { me { username } }";
 
 /** A page whose console errors, CSP violations and foreign requests land in `problems`. */
+/** The operation's name in a GraphQL request body, "?" when it has none. */
+const operationOf = (body: string) => /(?:query|mutation) (\w+)/.exec(body)?.[1] ?? "?";
+
 async function watchedPage(browser: Browser, origin: string, viewport: { width: number; height: number }) {
   const page = await browser.newPage({ viewport });
   const problems: string[] = [];
@@ -29,16 +32,16 @@ async function watchedPage(browser: Browser, origin: string, viewport: { width: 
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("crash", () => problems.push("the page crashed"));
+  // GraphQL requests sent and not answered yet, with when they were sent.
+  const pending = new Map<Request, number>();
   // Not a failure by itself (a navigation aborts the requests in flight), but
   // part of what a failed step reports.
   const failedRequests: string[] = [];
-  page.on("requestfailed", (request) =>
-    failedRequests.push(`  +${Date.now() - started} ms ${request.url()}: ${request.failure()?.errorText}`),
-  );
-  // GraphQL requests sent and not answered yet, with when they were sent.
-  const pending = new Map<Request, number>();
+  page.on("requestfailed", (request) => {
+    pending.delete(request);
+    failedRequests.push(`  +${Date.now() - started} ms ${request.url()}: ${request.failure()?.errorText}`);
+  });
   page.on("requestfinished", (request) => pending.delete(request));
-  page.on("requestfailed", (request) => pending.delete(request));
   page.on("request", (request) => {
     if (request.url().endsWith("/graphql")) pending.set(request, Date.now() - started);
     const url = new URL(request.url());
@@ -47,7 +50,7 @@ async function watchedPage(browser: Browser, origin: string, viewport: { width: 
   page.on("response", async (response) => {
     if (!response.url().endsWith("/graphql")) return;
     const body = response.request().postData() ?? "";
-    const operation = /(?:query|mutation) (\w+)/.exec(body)?.[1] ?? "?";
+    const operation = operationOf(body);
     const entry: (typeof graphql)[number] = { status: response.status(), operation, at: Date.now() - started };
     graphql.push(entry);
     const answer = (await response.json().catch(() => null)) as { errors?: { message?: string }[] } | null;
@@ -73,8 +76,7 @@ async function watchedPage(browser: Browser, origin: string, viewport: { width: 
       if (problems.length) context.push("problems:", ...problems.map((p) => `  ${p}`));
       if (failedRequests.length) context.push("requests that failed:", ...failedRequests);
       for (const [request, at] of pending) {
-        const operation = /(?:query|mutation) (\w+)/.exec(request.postData() ?? "")?.[1] ?? "?";
-        context.push(`  +${at} ms ${operation}: sent, no answer yet`);
+        context.push(`  +${at} ms ${operationOf(request.postData() ?? "")}: sent, no answer yet`);
       }
       if (e instanceof Error) {
         // Jest prints the stack, which holds the message as it was when thrown.
